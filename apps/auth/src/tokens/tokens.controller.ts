@@ -1,0 +1,105 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  HttpStatus,
+  Ip,
+  Post,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { TokenResponse } from '@app/contracts';
+import { Public } from '@app/platform';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { LoginAttemptLimiter } from '../login/login-attempt.limiter';
+import { UserDirectoryService } from '../users/user-directory.service';
+import { AccessTokenIssuer } from './access-token.issuer';
+import {
+  loginRequestSchema,
+  refreshTokenRequestSchema,
+  type LoginRequest,
+  type RefreshTokenRequest,
+} from './dto/token-requests';
+import { RefreshTokenStore } from './refresh-token.store';
+
+@Public()
+@Controller('auth')
+export class TokensController {
+  constructor(
+    private readonly users: UserDirectoryService,
+    private readonly limiter: LoginAttemptLimiter,
+    private readonly accessTokens: AccessTokenIssuer,
+    private readonly refreshTokens: RefreshTokenStore,
+    private readonly keys: SigningKeysService,
+  ) {}
+
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  async login(
+    @Body({ schema: loginRequestSchema }) { username, password }: LoginRequest,
+    @Ip() clientAddress: string,
+  ): Promise<TokenResponse> {
+    await this.limiter.assertAllowed(username, clientAddress);
+    const userId = await this.users.authenticate(username, password);
+    if (!userId) {
+      await this.limiter.recordFailure(username, clientAddress);
+      throw new UnauthorizedException('invalid username or password');
+    }
+    await this.limiter.recordSuccess(username, clientAddress);
+    return this.tokenResponse(
+      userId,
+      await this.refreshTokens.startFamily(userId),
+    );
+  }
+
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @Header('Cache-Control', 'no-store')
+  async refresh(
+    @Body({ schema: refreshTokenRequestSchema })
+    { refresh_token }: RefreshTokenRequest,
+  ): Promise<TokenResponse> {
+    const outcome = await this.refreshTokens.rotate(refresh_token);
+    if (outcome.status === 'reused') {
+      throw new UnauthorizedException(
+        'refresh token reused; every session of this login is revoked',
+      );
+    }
+    if (outcome.status !== 'rotated')
+      throw new UnauthorizedException('invalid refresh token');
+    const successor = await this.refreshTokens.issueSuccessor(
+      outcome.userId,
+      outcome.family,
+    );
+    return this.tokenResponse(outcome.userId, successor);
+  }
+
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async logout(
+    @Body({ schema: refreshTokenRequestSchema })
+    { refresh_token }: RefreshTokenRequest,
+  ): Promise<void> {
+    await this.refreshTokens.revokeFamilyOf(refresh_token);
+  }
+
+  @Get('.well-known/jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  jwks() {
+    return this.keys.jwks;
+  }
+
+  private async tokenResponse(
+    userId: string,
+    refreshToken: string,
+  ): Promise<TokenResponse> {
+    return {
+      access_token: await this.accessTokens.issue(userId),
+      token_type: 'Bearer',
+      expires_in: this.accessTokens.lifetimeSeconds,
+      refresh_token: refreshToken,
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '@app/identity';
+import {
+  environmentConfigModule,
+  HealthModule,
+  RedisModule,
+} from '@app/platform';
+import { orderEnvironmentSchema } from './config/order-environment';
+import { MenuController } from './menu/menu.controller';
+import { OrderRepository } from './orders/order.repository';
+import { OrdersController } from './orders/orders.controller';
+import { OrdersService } from './orders/orders.service';
+
+@Module({
+  imports: [
+    environmentConfigModule(orderEnvironmentSchema),
+    HealthModule,
+    RedisModule,
+    IdentityModule,
+  ],
+  controllers: [MenuController, OrdersController],
+  providers: [OrdersService, OrderRepository],
+})
+export class OrderModule {}

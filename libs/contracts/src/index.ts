@@ -1,0 +1,4 @@
+export * from './menu';
+export * from './order';
+export * from './tokens';
+export * from './headers';

@@ -1,0 +1,91 @@
+import {
+  Injectable,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { ACCESS_TOKEN_ALGORITHMS } from '@app/contracts';
+import type { IdentityEnvironment } from './identity-environment';
+
+export interface AuthenticatedUser {
+  /** The `sub` claim: the user's stable id. */
+  id: string;
+  /** The raw bearer token, kept so a caller can act for the user (cart → order). */
+  accessToken: string;
+  claims: JWTPayload;
+}
+
+/** The token type auth sets in every access token header (RFC 9068), so no other JWT passes. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/**
+ * Verifies access tokens against auth's JWKS: keys fetched once and cached, refetched on an
+ * unknown `kid` at most once per cooldown (so a forged `kid` cannot make us hammer auth),
+ * algorithms pinned to the asymmetric ones auth uses, `iss`/`aud`/`typ` checked.
+ */
+@Injectable()
+export class AccessTokenVerifier {
+  private readonly keySet;
+  private readonly issuer: string;
+  private readonly audience: string;
+  private readonly clockTolerance: number;
+
+  constructor(config: ConfigService<IdentityEnvironment, true>) {
+    this.keySet = createRemoteJWKSet(
+      new URL(config.get('AUTH_JWKS_URL', { infer: true })),
+      {
+        cooldownDuration:
+          config.get('AUTH_JWKS_COOLDOWN_SECONDS', { infer: true }) * 1000,
+        cacheMaxAge: 10 * 60_000,
+        timeoutDuration: 2000,
+      },
+    );
+    this.issuer = config.get('AUTH_ISSUER', { infer: true });
+    this.audience = config.get('AUTH_AUDIENCE', { infer: true });
+    this.clockTolerance = config.get('AUTH_CLOCK_TOLERANCE_SECONDS', {
+      infer: true,
+    });
+  }
+
+  async verify(token: string): Promise<AuthenticatedUser> {
+    try {
+      const { payload } = await jwtVerify(token, this.keySet, {
+        algorithms: [...ACCESS_TOKEN_ALGORITHMS],
+        issuer: this.issuer,
+        audience: this.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        clockTolerance: this.clockTolerance,
+        requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+      });
+      return { id: payload.sub as string, accessToken: token, claims: payload };
+    } catch (error) {
+      throw this.toHttpError(error);
+    }
+  }
+
+  private toHttpError(error: unknown): Error {
+    if (error instanceof errors.JWKSTimeout || isKeySetUnreachable(error)) {
+      return new ServiceUnavailableException(
+        'token signing keys are unavailable; try again',
+      );
+    }
+    if (error instanceof errors.JWTExpired)
+      return new UnauthorizedException('token expired');
+    if (error instanceof errors.JWTClaimValidationFailed) {
+      return new UnauthorizedException(`token claim rejected: ${error.claim}`);
+    }
+    if (error instanceof errors.JOSEAlgNotAllowed) {
+      return new UnauthorizedException('token algorithm not allowed');
+    }
+    if (error instanceof errors.JWKSNoMatchingKey) {
+      return new UnauthorizedException('token signed by an unknown key');
+    }
+    return new UnauthorizedException('invalid token');
+  }
+}
+
+/** A fetch of the JWKS that failed at the network level (auth down, DNS), not a bad token. */
+function isKeySetUnreachable(error: unknown): boolean {
+  return error instanceof TypeError && /fetch failed/i.test(error.message);
+}

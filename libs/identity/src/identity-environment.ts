@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { ACCESS_TOKEN_AUDIENCE } from '@app/contracts';
+
+/** What a token verifier needs: where auth publishes its keys and whom tokens must name. */
+export const identityEnvironmentSchema = z.object({
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }),
+  AUTH_ISSUER: z.string().min(1),
+  AUTH_AUDIENCE: z.string().min(1).default(ACCESS_TOKEN_AUDIENCE),
+  /** Seconds of clock skew tolerated on exp/nbf/iat between pods. */
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(300)
+    .default(5),
+  /** Minimum time between JWKS refetches triggered by an unknown kid (protects auth from floods). */
+  AUTH_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+});
+
+export type IdentityEnvironment = z.infer<typeof identityEnvironmentSchema>;

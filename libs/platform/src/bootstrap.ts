@@ -1,0 +1,71 @@
+import { Logger, type DynamicModule, type Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import {
+  logLevelsFrom,
+  type PlatformEnvironment,
+} from './config/platform-environment';
+import {
+  configureHttp,
+  installMiddlewareErrorHandler,
+} from './http/configure-http';
+import { currentPodName } from './pod-identity';
+import { installGracefulShutdown } from './shutdown/graceful-shutdown';
+
+type LogLevelName = Parameters<typeof logLevelsFrom>[0];
+
+/** Builds a Nest application with the shared HTTP conventions; used by main.ts and by tests. */
+export async function createService(
+  rootModule: Type | DynamicModule,
+): Promise<NestExpressApplication> {
+  const level = (process.env.LOG_LEVEL ?? 'log') as LogLevelName;
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+    bodyParser: false,
+    // Throw instead of process.abort(), and hold Nest's own logs (which would print the failure
+    // with a stack trace) until start-up succeeds: the caller reports a bad start in one line.
+    abortOnError: false,
+    bufferLogs: true,
+    autoFlushLogs: false,
+    logger: logLevelsFrom(level).length
+      ? logLevelsFrom(level)
+      : ['error', 'warn', 'log'],
+  });
+  app.flushLogs();
+  configureHttp(app);
+  await app.init();
+  installMiddlewareErrorHandler(app);
+  return app;
+}
+
+/** Starts one service process: configuration checked, listening on PORT, graceful on SIGTERM. */
+export async function bootstrapService(
+  serviceName: string,
+  rootModule: Type | DynamicModule,
+): Promise<void> {
+  const startedAt = performance.now();
+  let app: NestExpressApplication;
+  try {
+    app = await createService(rootModule);
+  } catch (error) {
+    // One line, no stack: the usual cause is a missing or malformed environment variable.
+    console.error(`${serviceName}: cannot start: ${(error as Error).message}`);
+    if (
+      process.env.LOG_LEVEL === 'debug' ||
+      process.env.LOG_LEVEL === 'verbose'
+    ) {
+      console.error((error as Error).stack);
+    }
+    process.exit(1);
+  }
+  const config =
+    app.get<ConfigService<PlatformEnvironment, true>>(ConfigService);
+  installGracefulShutdown(app, {
+    drainMs: config.get('SHUTDOWN_DRAIN_MS', { infer: true }),
+  });
+  const port = config.get('PORT', { infer: true });
+  await app.listen(port);
+  new Logger(serviceName).log(
+    `${currentPodName()} listening on :${port}, ready in ${Math.round(performance.now() - startedAt)} ms`,
+  );
+}

@@ -1,0 +1,56 @@
+import { StandardSchemaValidationPipe } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { POD_NAME_HEADER } from '@app/contracts';
+import {
+  JsonExceptionFilter,
+  toErrorBody,
+} from '../errors/json-exception.filter';
+import { ReadinessState } from '../health/readiness.state';
+import { currentPodName } from '../pod-identity';
+
+/** Request bodies are small JSON documents; anything bigger is a mistake or an attack. */
+export const REQUEST_BODY_LIMIT = '100kb';
+
+/**
+ * The HTTP conventions every service shares: the serving pod's name on every response, a JSON
+ * body limit, one error shape, and schema validation of every body.
+ */
+export function configureHttp(app: NestExpressApplication): void {
+  const podName = currentPodName();
+  const readiness = app.get(ReadinessState, { strict: false });
+  app.disable('x-powered-by');
+  // Behind the ingress (cluster) or gateway (local stack), the client address is in X-Forwarded-For.
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use((_request: Request, response: Response, next: NextFunction) => {
+    response.setHeader(POD_NAME_HEADER, podName);
+    // Once shutdown has started, every response asks the client to reconnect (to another pod)
+    // instead of reusing a keep-alive connection to this one.
+    if (readiness.isShuttingDown) response.setHeader('connection', 'close');
+    next();
+  });
+  app.useBodyParser('json', { limit: REQUEST_BODY_LIMIT });
+  app.useGlobalFilters(new JsonExceptionFilter());
+  app.useGlobalPipes(new StandardSchemaValidationPipe());
+}
+
+/**
+ * Body-parser errors (413, malformed JSON) happen in Express middleware, before Nest's filters
+ * see the request; this Express error handler gives them the same JSON shape.
+ */
+export function installMiddlewareErrorHandler(
+  app: NestExpressApplication,
+): void {
+  app.use(
+    (
+      error: unknown,
+      _request: Request,
+      response: Response,
+      next: NextFunction,
+    ) => {
+      if (response.headersSent) return next(error);
+      const body = toErrorBody(error);
+      response.status(body.statusCode).json(body);
+    },
+  );
+}

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port';
+
+/**
+ * A redis-server of the test's own, on a free port with its own data dir: tests can kill it
+ * and never touch the machine's shared Redis on 6379.
+ */
+export class TestRedisServer {
+  private process?: ChildProcess;
+  private readonly dataDirectory = mkdtempSync(
+    join(tmpdir(), 'what-survives-redis-'),
+  );
+
+  private constructor(
+    readonly port: number,
+    private readonly appendOnly: boolean,
+  ) {}
+
+  static async start(
+    options: { appendOnly?: boolean } = {},
+  ): Promise<TestRedisServer> {
+    const server = new TestRedisServer(
+      await freePort(),
+      options.appendOnly ?? false,
+    );
+    await server.launch();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  async launch(): Promise<void> {
+    this.process = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dataDirectory,
+        '--save',
+        '',
+        '--appendonly',
+        this.appendOnly ? 'yes' : 'no',
+        '--appendfsync',
+        'always',
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitForPort(this.port, 5000);
+  }
+
+  /** SIGKILL: whatever Redis held only in memory is gone (unless AOF is on). */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+    rmSync(this.dataDirectory, { recursive: true, force: true });
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}
+
+export async function waitForPort(
+  port: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await sleep(25);
+  }
+  throw new Error(`nothing listening on port ${port} after ${timeoutMs} ms`);
+}

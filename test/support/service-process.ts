@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port';
+
+const ROOT = join(__dirname, '..', '..');
+export type AppName = 'auth' | 'order' | 'cart';
+
+export function entryPointOf(app: AppName): string {
+  return join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
+}
+
+/**
+ * One service as a real OS process, started from the build exactly as a pod would start it:
+ * real HTTP on its own port, real signals.
+ */
+export class ServiceProcess {
+  readonly output: string[] = [];
+  readonly exited: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>;
+  readonly spawnedAt = performance.now();
+
+  private constructor(
+    readonly app: AppName,
+    readonly port: number,
+    readonly child: ChildProcess,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) =>
+      this.output.push(chunk.toString()),
+    );
+    child.stderr?.on('data', (chunk: Buffer) =>
+      this.output.push(chunk.toString()),
+    );
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  /** Spawns the app; resolves once `/healthz/ready` answers 200. */
+  static async start(
+    app: AppName,
+    environment: Record<string, string>,
+    options: { waitReady?: boolean } = {},
+  ): Promise<ServiceProcess> {
+    const port = Number(environment.PORT ?? (await freePort()));
+    const child = spawn(process.execPath, [entryPointOf(app)], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        SHUTDOWN_DRAIN_MS: '0',
+        POD_NAME: `${app}-${port}`,
+        ...environment,
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new ServiceProcess(app, port, child);
+    if (options.waitReady !== false) await service.waitReady();
+    return service;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  get isRunning(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async waitReady(timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.isRunning) {
+        throw new Error(
+          `${this.app} exited before ready:\n${this.output.join('')}`,
+        );
+      }
+      const ready = await fetch(`${this.url}/healthz/ready`)
+        .then((response) => response.status === 200)
+        .catch(() => false);
+      if (ready) return performance.now() - this.spawnedAt;
+      await sleep(20);
+    }
+    throw new Error(
+      `${this.app} not ready after ${timeoutMs} ms:\n${this.output.join('')}`,
+    );
+  }
+
+  /** Sends a signal and waits for the process to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    if (this.isRunning) this.child.kill(signal);
+    return this.exited;
+  }
+}
