@@ -6,7 +6,7 @@ const ROOT = join(__dirname, '..', '..');
 const SOURCE_DIRECTORIES = ['apps', 'libs'].map((directory) =>
   join(ROOT, directory),
 );
-const BUILT_ENTRY_POINTS = ['auth', 'order'].map((app) =>
+const BUILT_ENTRY_POINTS = ['auth', 'order', 'cart'].map((app) =>
   join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js'),
 );
 

@@ -67,7 +67,17 @@ export class TestRedisServer {
     await this.signal('SIGKILL');
   }
 
+  /** SIGSTOP / SIGCONT: a Redis that hangs (connections open, no replies), then resumes. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     await this.signal('SIGTERM');
     rmSync(this.dataDirectory, { recursive: true, force: true });
   }

@@ -81,3 +81,90 @@ export async function stopAll(
 ) {
   await Promise.all(services.map((service) => service?.stop()));
 }
+
+export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef';
+
+export function startCart(
+  store: 'redis' | 'memory',
+  order: ServiceProcess,
+  auth: ServiceProcess,
+  environment: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  return ServiceProcess.start('cart', {
+    SESSION_STORE: store,
+    SESSION_SECRETS: TEST_SESSION_SECRET,
+    AUTH_ISSUER: TEST_ISSUER,
+    AUTH_JWKS_URL: `${auth.url}/auth/.well-known/jwks.json`,
+    ORDER_URL: order.url,
+    ...environment,
+  });
+}
+
+/** Test responses are read as loosely typed JSON; each assertion states the shape it expects. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
+
+/** A browser-like client of one cart prefix: keeps the session cookie it was given. */
+export class CartClient {
+  cookie?: string;
+
+  constructor(
+    public baseUrl: string,
+    readonly prefix: '/cart' | '/legacy-cart',
+  ) {}
+
+  async login(accessToken: string): Promise<JsonResponse> {
+    const response = await this.call('POST', '/login', undefined, {
+      authorization: `Bearer ${accessToken}`,
+    });
+    if (response.status !== 200)
+      throw new Error(`cart login: ${response.status}`);
+    return response;
+  }
+
+  show() {
+    return this.call('GET', '');
+  }
+
+  add(sku: string, qty: number) {
+    return this.call('POST', '/items', { sku, qty });
+  }
+
+  pay(method: string) {
+    return this.call('PUT', '/payment', { method });
+  }
+
+  checkout() {
+    return this.call('POST', '/checkout');
+  }
+
+  logout() {
+    return this.call('POST', '/logout');
+  }
+
+  /** The session id inside the signed cookie (`s:<id>.<signature>`). */
+  get sessionId(): string | undefined {
+    const value = decodeURIComponent(this.cookie?.split('=')[1] ?? '');
+    return /^s:([^.]+)\./.exec(value)?.[1];
+  }
+
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<JsonResponse> {
+    const response = await fetch(`${this.baseUrl}${this.prefix}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0];
+    return response as JsonResponse;
+  }
+}

@@ -20,17 +20,13 @@ const ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
 
 function privateKeyPem(alg: Algorithm): string {
-  const encoding = {
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  } as const;
-  if (alg === 'EdDSA')
-    return generateKeyPairSync('ed25519', encoding).privateKey;
-  if (alg === 'ES256') {
-    return generateKeyPairSync('ec', { namedCurve: 'prime256v1', ...encoding })
-      .privateKey;
-  }
-  return generateKeyPairSync('rsa', { modulusLength: 2048, ...encoding })
-    .privateKey;
+  const { privateKey } =
+    alg === 'EdDSA'
+      ? generateKeyPairSync('ed25519')
+      : alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
 export function generateDevKey(

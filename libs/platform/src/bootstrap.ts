@@ -18,6 +18,7 @@ type LogLevelName = Parameters<typeof logLevelsFrom>[0];
 /** Builds a Nest application with the shared HTTP conventions; used by main.ts and by tests. */
 export async function createService(
   rootModule: Type | DynamicModule,
+  configure?: (app: NestExpressApplication) => void,
 ): Promise<NestExpressApplication> {
   const level = (process.env.LOG_LEVEL ?? 'log') as LogLevelName;
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
@@ -33,6 +34,7 @@ export async function createService(
   });
   app.flushLogs();
   configureHttp(app);
+  configure?.(app);
   await app.init();
   installMiddlewareErrorHandler(app);
   return app;
@@ -42,11 +44,12 @@ export async function createService(
 export async function bootstrapService(
   serviceName: string,
   rootModule: Type | DynamicModule,
+  configure?: (app: NestExpressApplication) => void,
 ): Promise<void> {
   const startedAt = performance.now();
   let app: NestExpressApplication;
   try {
-    app = await createService(rootModule);
+    app = await createService(rootModule, configure);
   } catch (error) {
     // One line, no stack: the usual cause is a missing or malformed environment variable.
     console.error(`${serviceName}: cannot start: ${(error as Error).message}`);

@@ -8,5 +8,7 @@ export * from './health/readiness.state';
 export * from './http/configure-http';
 export * from './pod-identity';
 export * from './public.decorator';
+export * from './redis/redis-client';
+export * from './redis/with-deadline';
 export * from './redis/redis.module';
 export * from './shutdown/graceful-shutdown';

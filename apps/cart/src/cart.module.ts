@@ -1,0 +1,59 @@
+import {
+  Inject,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { IdentityModule } from '@app/identity';
+import {
+  closeRedisClient,
+  environmentConfigModule,
+  HealthModule,
+  type RedisClient,
+} from '@app/platform';
+import { CartController } from './cart/cart.controller';
+import { OrderClient } from './checkout/order.client';
+import { cartEnvironmentSchema } from './config/cart-environment';
+import { CartSessions } from './session/cart-sessions.service';
+import { SessionController } from './session/session.controller';
+import { SessionGuard } from './session/session.guard';
+import {
+  SESSION_REDIS,
+  sessionRedisProvider,
+  sessionStoreProvider,
+} from './session/session-store.provider';
+import { SessionMiddleware } from './session/session.middleware';
+
+@Module({
+  imports: [
+    environmentConfigModule(cartEnvironmentSchema),
+    HealthModule,
+    IdentityModule,
+  ],
+  controllers: [SessionController, CartController],
+  providers: [
+    sessionRedisProvider,
+    sessionStoreProvider,
+    SessionMiddleware,
+    CartSessions,
+    SessionGuard,
+    OrderClient,
+  ],
+})
+export class CartModule implements NestModule, OnApplicationShutdown {
+  constructor(
+    @Inject(SESSION_REDIS) private readonly redis: RedisClient | null,
+  ) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    // Sessions only on cart routes: probes never create or touch one.
+    consumer
+      .apply(SessionMiddleware)
+      .forRoutes(SessionController, CartController);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis) await closeRedisClient(this.redis);
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { identityEnvironmentSchema } from '@app/identity';
+import {
+  platformEnvironmentSchema,
+  redisEnvironmentSchema,
+} from '@app/platform';
+
+/** Comma list: the first secret signs new cookies, every one verifies (rotation without logouts). */
+const sessionSecrets = z
+  .string()
+  .transform((value) => value.split(',').map((secret) => secret.trim()))
+  .pipe(
+    z
+      .array(z.string().min(32, 'each secret needs at least 32 characters'))
+      .min(1),
+  );
+
+export const cartEnvironmentSchema = platformEnvironmentSchema
+  .extend(identityEnvironmentSchema.shape)
+  .extend({
+    /** `redis`: connect-redis, sessions survive the pod. `memory`: MemoryStore, they die with it. */
+    SESSION_STORE: z.enum(['redis', 'memory']),
+    SESSION_SECRETS: sessionSecrets,
+    /** Path prefix of every cart route; also the cookie path, so the two carts never collide. */
+    ROUTE_PREFIX: z
+      .string()
+      .regex(/^\/[a-z0-9-]+$/, 'expected a path such as /cart')
+      .optional(),
+    ORDER_URL: z.url({ protocol: /^https?$/ }),
+    SESSION_IDLE_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(30 * 60),
+    SESSION_ABSOLUTE_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(8 * 3600),
+    REDIS_URL: redisEnvironmentSchema.shape.REDIS_URL.optional(),
+    REDIS_COMMAND_TIMEOUT_MS:
+      redisEnvironmentSchema.shape.REDIS_COMMAND_TIMEOUT_MS,
+  })
+  .refine(
+    (environment) =>
+      environment.SESSION_STORE === 'memory' || !!environment.REDIS_URL,
+    {
+      path: ['REDIS_URL'],
+      message: 'required when SESSION_STORE=redis',
+    },
+  )
+  .transform((environment) => ({
+    ...environment,
+    ROUTE_PREFIX:
+      environment.ROUTE_PREFIX ??
+      (environment.SESSION_STORE === 'redis' ? '/cart' : '/legacy-cart'),
+  }));
+
+export type CartEnvironment = z.infer<typeof cartEnvironmentSchema>;

@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { ConfigService } from '@nestjs/config';
+import { bootstrapService } from '@app/platform';
+import { CartModule } from './cart.module';
+import type { CartEnvironment } from './config/cart-environment';
+
+void bootstrapService('cart', CartModule, (app) => {
+  const prefix = app
+    .get<ConfigService<CartEnvironment, true>>(ConfigService)
+    .get('ROUTE_PREFIX', {
+      infer: true,
+    });
+  // One image, two deployments: `/cart` (Redis sessions) or `/legacy-cart` (memory sessions).
+  app.setGlobalPrefix(prefix, { exclude: ['healthz/live', 'healthz/ready'] });
+});

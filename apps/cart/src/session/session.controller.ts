@@ -1,0 +1,61 @@
+import {
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Request, Response } from 'express';
+import { CurrentUser, type AuthenticatedUser } from '@app/identity';
+import { Public } from '@app/platform';
+import { cartView, type CartView } from '../cart/cart-view';
+import type { CartEnvironment } from '../config/cart-environment';
+import { CartSessions } from './cart-sessions.service';
+import { SessionGuard } from './session.guard';
+import { sessionCookieName } from './session.middleware';
+
+@Controller()
+export class SessionController {
+  private readonly cookieName: string;
+  private readonly cookiePath: string;
+
+  constructor(
+    private readonly sessions: CartSessions,
+    config: ConfigService<CartEnvironment, true>,
+  ) {
+    this.cookiePath = config.get('ROUTE_PREFIX', { infer: true });
+    this.cookieName = sessionCookieName(this.cookiePath);
+  }
+
+  /** Exchanges a valid bearer JWT (checked by the global guard, as order does) for a session. */
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  async login(
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CartView> {
+    return cartView(
+      await this.sessions.start(request, user.id, user.accessToken),
+    );
+  }
+
+  /** Destroys the session in the store: the old cookie is dead even if a client keeps it. */
+  @Public()
+  @UseGuards(SessionGuard)
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async logout(
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    await this.sessions.destroy(request);
+    response.clearCookie(this.cookieName, {
+      path: this.cookiePath,
+      httpOnly: true,
+      sameSite: 'lax',
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { Logger } from '@nestjs/common';
+import { createClient } from 'redis';
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+export interface RedisClientOptions {
+  url: string;
+  /** Bound on any single command, so an outage is a fast error, never a hang. */
+  commandTimeoutMs: number;
+  /** Time to wait for the first connection at start-up before serving anyway (requests then 503). */
+  initialConnectWaitMs?: number;
+}
+
+/**
+ * A node-redis client that fails fast while Redis is away (no offline queue: callers answer 503
+ * at once instead of waiting), reconnects on its own with capped backoff, and logs each change
+ * of reachability once instead of on every retry.
+ */
+export async function createRedisClient({
+  url,
+  commandTimeoutMs,
+  initialConnectWaitMs = 2000,
+}: RedisClientOptions): Promise<RedisClient> {
+  const logger = new Logger('Redis');
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: commandTimeoutMs },
+    socket: {
+      connectTimeout: 1000,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
+    },
+  });
+  // Without an 'error' listener a Redis outage would crash the process.
+  let reachable = true;
+  client.on('error', (error: Error) => {
+    if (reachable) logger.warn(`Redis unreachable: ${error.message}`);
+    reachable = false;
+  });
+  client.on('ready', () => {
+    if (!reachable) logger.log('Redis reachable again');
+    reachable = true;
+  });
+  const connected = client.connect().catch(() => undefined);
+  await Promise.race([
+    connected,
+    new Promise((resolve) => setTimeout(resolve, initialConnectWaitMs).unref()),
+  ]);
+  return client as RedisClient;
+}
+
+/** Closes gracefully (pending replies first), or drops the socket if Redis is unreachable. */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  if (!client.isOpen) return;
+  await client.close().catch(() => client.destroy());
+}
