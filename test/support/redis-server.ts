@@ -4,7 +4,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { freePort } from '../../tools/lab/free-port';
 
 /**
  * A redis-server of the test's own, on a free port with its own data dir: tests can kill it

@@ -1,14 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './free-port';
+import { entryPointOf, type BuiltApp } from '../../tools/build/ensure-built';
+import { freePort } from '../../tools/lab/free-port';
 
-const ROOT = join(__dirname, '..', '..');
-export type AppName = 'auth' | 'order' | 'cart';
-
-export function entryPointOf(app: AppName): string {
-  return join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
-}
+export type AppName = BuiltApp;
 
 /**
  * One service as a real OS process, started from the build exactly as a pod would start it:

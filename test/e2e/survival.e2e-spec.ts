@@ -1,0 +1,225 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterDriver } from '../../tools/drivers/cluster-driver';
+import { createDriver } from '../../tools/drivers/create-driver';
+import { LocalDriver } from '../../tools/drivers/local-driver';
+import {
+  failures,
+  steadyLoad,
+  type LoadSample,
+} from '../../tools/client/steady-load';
+import { StoryUser } from '../../tools/client/story-client';
+
+/**
+ * What survives a pod kill, asserted through the entry point only, as a user would see it.
+ * Runs against a fresh local stack (E2E_TARGET=local, default).
+ */
+describe('what survives a pod kill (through the entry point)', () => {
+  let cluster: ClusterDriver;
+  const users: StoryUser[] = [];
+  const user = async (name: 'alice' | 'bob') => {
+    const story = new StoryUser(cluster.baseUrl, name, name);
+    expect((await story.login()).status).toBe(200);
+    users.push(story);
+    return story;
+  };
+
+  beforeAll(async () => {
+    cluster = await createDriver({
+      replicas: { auth: 2, order: 3, cart: 2, 'cart-legacy': 3 },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  /** Steady load on the order path; `victim` is disrupted once it has served some of it. */
+  const underLoad = async (
+    alice: StoryUser,
+    victim: string,
+    disrupt: () => Promise<void>,
+  ): Promise<{ sent: number; failed: number; servedByVictim: number }> => {
+    const controller = new AbortController();
+    const live: LoadSample[] = [];
+    const load = steadyLoad(
+      4,
+      (worker, iteration) =>
+        iteration % 2
+          ? alice.listOrders()
+          : alice.placeOrder(
+              [{ sku: 'americano', qty: 1 }],
+              'card',
+              `load-${worker}-${iteration}-${Date.now()}`,
+            ),
+      { signal: controller.signal, maxMs: 15_000, samples: live },
+    );
+    for (
+      let waited = 0;
+      waited < 5000 &&
+      live.filter((sample) => sample.pod === victim).length < 3;
+      waited += 20
+    ) {
+      await sleep(20);
+    }
+    await disrupt();
+    await sleep(1500);
+    controller.abort();
+    const samples = await load;
+    return {
+      sent: samples.length,
+      failed: failures(samples).length,
+      servedByVictim: samples.filter((sample) => sample.pod === victim).length,
+    };
+  };
+
+  it('order: no request fails while an order pod is SIGKILLed under steady load', async () => {
+    const alice = await user('alice');
+    const [victim] = await cluster.listPods('order');
+    const result = await underLoad(alice, victim.name, () =>
+      cluster.deletePod(victim.name, 0),
+    );
+    expect(result.sent).toBeGreaterThan(20);
+    expect(result.servedByVictim).toBeGreaterThanOrEqual(3); // the victim was serving this load
+    expect(result.failed).toBe(0);
+    await cluster.waitReady('order', 3);
+  });
+
+  it('order: no request fails while an order pod drains after SIGTERM', async () => {
+    const alice = await user('alice');
+    const [victim] = await cluster.listPods('order');
+    const result = await underLoad(alice, victim.name, () =>
+      cluster.deletePod(victim.name, 10),
+    );
+    expect(result.servedByVictim).toBeGreaterThanOrEqual(3);
+    expect(result.failed).toBe(0);
+    await cluster.waitReady('order', 3);
+  });
+
+  it('auth: a token survives the death of the auth pod that issued it', async () => {
+    const bob = new StoryUser(cluster.baseUrl, 'bob', 'bob');
+    const login = await bob.login();
+    expect(login.pod).toMatch(/^auth-/);
+    await cluster.deletePod(login.pod as string, 0);
+    expect((await bob.listOrders()).status).toBe(200);
+    const refreshed = await bob.request('POST', '/auth/refresh', {
+      body: { refresh_token: bob.tokens?.refresh_token },
+    });
+    expect(refreshed.status).toBe(200);
+    await cluster.waitReady('auth', 2);
+  });
+
+  it('cart (Redis sessions): the cart survives the death of the pod that created the session', async () => {
+    const bob = await user('bob');
+    const session = await bob.cartLogin('/cart');
+    expect(session.status).toBe(200);
+    await bob.cartAdd('/cart', 'latte', 2);
+    await cluster.deletePod(session.body.sessionCreatedBy, 0);
+    const after = await bob.cartShow('/cart');
+    expect(after.status).toBe(200);
+    expect(after.body.items).toEqual([
+      expect.objectContaining({ sku: 'latte', qty: 2 }),
+    ]);
+    expect(after.pod).not.toBe(session.body.sessionCreatedBy);
+    await cluster.waitReady('cart', 2);
+  });
+
+  it('cart-legacy (memory sessions): lost with its pod, untouched for sessions on other pods', async () => {
+    // Enough users that every legacy pod holds some sessions (affinity pins each user to one).
+    const shoppers = await Promise.all(
+      Array.from({ length: 9 }, async (_, index) => {
+        const shopper = await user(index % 2 ? 'alice' : 'bob');
+        const session = await shopper.cartLogin('/legacy-cart');
+        expect(session.status).toBe(200);
+        expect(
+          (await shopper.cartAdd('/legacy-cart', 'espresso', 1)).status,
+        ).toBe(200);
+        return { shopper, pod: session.body.sessionCreatedBy };
+      }),
+    );
+    const victim = shoppers[0].pod;
+    await cluster.deletePod(victim, 0);
+    await cluster.waitReady('cart-legacy', 3);
+    for (const { shopper, pod } of shoppers) {
+      const view = await shopper.cartShow('/legacy-cart');
+      if (pod === victim) {
+        expect(view.status).toBe(401);
+      } else {
+        expect(view.status).toBe(200);
+        expect(view.body.items).toEqual([
+          expect.objectContaining({ sku: 'espresso', qty: 1 }),
+        ]);
+      }
+    }
+  });
+
+  it('cart-legacy without affinity loses the cart without any kill (round-robin over memory stores)', async () => {
+    if (!(cluster instanceof LocalDriver)) return;
+    await cluster.setLegacyCartAffinity(false);
+    try {
+      const alice = await user('alice');
+      expect((await alice.cartLogin('/legacy-cart')).status).toBe(200);
+      const statuses = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        statuses.push((await alice.cartShow('/legacy-cart')).status);
+      }
+      expect(statuses).toContain(401);
+      expect(statuses).toContain(200);
+    } finally {
+      await cluster.setLegacyCartAffinity(true);
+    }
+  });
+
+  it('a killed process restarts in place; a deleted pod comes back under a new name', async () => {
+    const [crashed] = await cluster.listPods('order');
+    await cluster.killProcess(crashed.name);
+    let restarted;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      restarted = (await cluster.listPods('order')).find(
+        (pod) => pod.name === crashed.name,
+      );
+      if (restarted?.ready && restarted.pid !== crashed.pid) break;
+      await sleep(100);
+    }
+    expect(restarted).toMatchObject({
+      name: crashed.name,
+      restarts: crashed.restarts + 1,
+      ready: true,
+    });
+    expect(restarted?.pid).not.toBe(crashed.pid);
+
+    const before = (await cluster.listPods('order')).map((pod) => pod.name);
+    await cluster.deletePod(before[1], 0);
+    await cluster.waitReady('order', 3);
+    const after = (await cluster.listPods('order')).filter(
+      (pod) => pod.status === 'Running',
+    );
+    expect(after.map((pod) => pod.name)).not.toContain(before[1]);
+    expect(after).toHaveLength(3);
+  });
+
+  it('Redis SIGKILLed and restarted keeps sessions and orders (AOF)', async () => {
+    const alice = await user('alice');
+    const order = await alice.placeOrder([{ sku: 'tea', qty: 2 }], 'cash');
+    expect(order.status).toBe(201);
+    await alice.cartLogin('/cart');
+    await alice.cartAdd('/cart', 'cappuccino', 1);
+
+    const [redis] = await cluster.listPods('redis');
+    await cluster.killProcess(redis.name);
+    await sleep(200);
+    await cluster.waitReady('redis', 1, 15_000);
+    let kept = await alice.getOrder(order.body.id);
+    for (let attempt = 0; kept.status !== 200 && attempt < 50; attempt++) {
+      await sleep(100);
+      kept = await alice.getOrder(order.body.id);
+    }
+    expect(kept).toMatchObject({
+      status: 200,
+      body: { id: order.body.id, total: 5600 },
+    });
+    const cart = await alice.cartShow('/cart');
+    expect(cart.status).toBe(200);
+    expect(cart.body.items).toEqual([
+      expect.objectContaining({ sku: 'cappuccino', qty: 1 }),
+    ]);
+  });
+});

@@ -1,0 +1,161 @@
+import type { TokenResponse } from '@app/contracts';
+
+export interface StoryResponse<T = unknown> {
+  status: number;
+  body: T;
+  /** The pod that answered (`x-pod-name`), or undefined for a gateway error or network failure. */
+  pod?: string;
+}
+
+export type CartPrefix = '/cart' | '/legacy-cart';
+
+/**
+ * One user of the coffee shop, through the entry point: logs in, orders statelessly, and keeps
+ * a session cookie per cart (and the gateway's affinity cookie) like a browser. Shared by the
+ * e2e suite and the experiment. Network failures become status 0, never exceptions, so load
+ * loops can count them.
+ */
+export class StoryUser {
+  tokens?: TokenResponse;
+  readonly cookies: Record<CartPrefix, string[]> = {
+    '/cart': [],
+    '/legacy-cart': [],
+  };
+
+  constructor(
+    readonly baseUrl: string,
+    readonly username: string,
+    readonly password: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  get bearer(): Record<string, string> {
+    return this.tokens
+      ? { authorization: `Bearer ${this.tokens.access_token}` }
+      : {};
+  }
+
+  async login(): Promise<StoryResponse<TokenResponse>> {
+    const response = await this.request<TokenResponse>('POST', '/auth/login', {
+      body: { username: this.username, password: this.password },
+    });
+    if (response.status === 200) this.tokens = response.body;
+    return response;
+  }
+
+  placeOrder(
+    items: Array<{ sku: string; qty: number }>,
+    payment: 'card' | 'cash',
+    idempotencyKey?: string,
+  ) {
+    return this.request<{ id: string; total: number }>('POST', '/orders', {
+      body: { items, payment },
+      headers: {
+        ...this.bearer,
+        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      },
+    });
+  }
+
+  getOrder(id: string) {
+    return this.request<{ id: string; total: number }>('GET', `/orders/${id}`, {
+      headers: this.bearer,
+    });
+  }
+
+  listOrders() {
+    return this.request<Array<{ id: string }>>('GET', '/orders', {
+      headers: this.bearer,
+    });
+  }
+
+  cartLogin(prefix: CartPrefix) {
+    return this.request<CartView>('POST', `${prefix}/login`, {
+      headers: this.bearer,
+      cart: prefix,
+    });
+  }
+
+  cartShow(prefix: CartPrefix) {
+    return this.request<CartView>('GET', prefix, { cart: prefix });
+  }
+
+  cartAdd(prefix: CartPrefix, sku: string, qty: number) {
+    return this.request<CartView>('POST', `${prefix}/items`, {
+      body: { sku, qty },
+      cart: prefix,
+    });
+  }
+
+  cartPay(prefix: CartPrefix, method: 'card' | 'cash') {
+    return this.request<CartView>('PUT', `${prefix}/payment`, {
+      body: { method },
+      cart: prefix,
+    });
+  }
+
+  cartCheckout(prefix: CartPrefix) {
+    return this.request<{ id: string; total: number }>(
+      'POST',
+      `${prefix}/checkout`,
+      { cart: prefix },
+    );
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    options: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      cart?: CartPrefix;
+    } = {},
+  ): Promise<StoryResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined)
+      headers['content-type'] = 'application/json';
+    if (options.cart && this.cookies[options.cart].length) {
+      headers.cookie = this.cookies[options.cart].join('; ');
+    }
+    try {
+      const response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body:
+          options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      if (options.cart)
+        this.keepCookies(options.cart, response.headers.getSetCookie());
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: (text ? JSON.parse(text) : undefined) as T,
+        pod: response.headers.get('x-pod-name') ?? undefined,
+      };
+    } catch {
+      return { status: 0, body: undefined as T };
+    }
+  }
+
+  private keepCookies(prefix: CartPrefix, setCookies: string[]): void {
+    for (const header of setCookies) {
+      const pair = header.split(';')[0];
+      const name = pair.split('=')[0];
+      this.cookies[prefix] = [
+        ...this.cookies[prefix].filter(
+          (cookie) => !cookie.startsWith(`${name}=`),
+        ),
+        pair,
+      ];
+    }
+  }
+}
+
+export interface CartView {
+  user: string;
+  items: Array<{ sku: string; qty: number }>;
+  total: number;
+  payment: string | null;
+  sessionCreatedBy: string;
+}

@@ -1,0 +1,97 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalStack, type LocalStackOptions } from '../lab/local-stack';
+import type { ClusterDriver, PodSummary } from './cluster-driver';
+
+/** The local stack through its lab API: a stack it boots itself, or one already running. */
+export class LocalDriver implements ClusterDriver {
+  readonly target = 'local';
+
+  private constructor(
+    readonly baseUrl: string,
+    private readonly stack?: LocalStack,
+  ) {}
+
+  /** Boots a fresh stack on free ports, owned (and stopped) by this driver. */
+  static async boot(options: LocalStackOptions = {}): Promise<LocalDriver> {
+    const stack = await LocalStack.start({ labPort: 0, ...options });
+    return new LocalDriver(stack.url, stack);
+  }
+
+  /** Uses a stack someone else started (`npm start`), e.g. `--url http://127.0.0.1:8080`. */
+  static attach(baseUrl: string): LocalDriver {
+    return new LocalDriver(baseUrl.replace(/\/$/, ''));
+  }
+
+  get ownedStack(): LocalStack | undefined {
+    return this.stack;
+  }
+
+  async listPods(app?: string): Promise<PodSummary[]> {
+    return this.lab<PodSummary[]>(
+      'GET',
+      `pods${app ? `?app=${encodeURIComponent(app)}` : ''}`,
+    );
+  }
+
+  async deletePod(name: string, gracePeriodSeconds: number): Promise<void> {
+    await this.lab(
+      'DELETE',
+      `pods/${encodeURIComponent(name)}?grace=${gracePeriodSeconds}`,
+    );
+  }
+
+  async killProcess(name: string): Promise<void> {
+    const pod = (await this.listPods()).find(
+      (candidate) => candidate.name === name,
+    );
+    if (!pod?.pid) throw new Error(`pod ${name} has no running process`);
+    process.kill(pod.pid, 'SIGKILL');
+  }
+
+  async waitReady(
+    app: string,
+    replicas: number,
+    timeoutMs = 30_000,
+  ): Promise<number> {
+    const started = performance.now();
+    while (performance.now() - started < timeoutMs) {
+      const pods = await this.listPods(app);
+      if (
+        pods.filter((pod) => pod.ready && pod.status === 'Running').length >=
+        replicas
+      ) {
+        return performance.now() - started;
+      }
+      await sleep(50);
+    }
+    throw new Error(
+      `${app}: fewer than ${replicas} ready pods after ${timeoutMs} ms`,
+    );
+  }
+
+  async setLegacyCartAffinity(enabled: boolean): Promise<void> {
+    await this.lab('PATCH', 'gateway', { legacyCartAffinity: enabled });
+  }
+
+  async close(): Promise<void> {
+    await this.stack?.stop();
+  }
+
+  private async lab<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const response = await fetch(`${this.baseUrl}/_lab/${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const payload = (await response.json()) as T & { message?: string };
+    if (!response.ok)
+      throw new Error(
+        `lab API ${method} ${path}: ${payload.message ?? response.status}`,
+      );
+    return payload;
+  }
+}

@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { entryPointOf, type BuiltApp } from '../build/ensure-built';
+import { generateDevKey } from '../keys/generate-dev-keys';
+import { freePort } from './free-port';
+import { createGateway, type GatewaySettings } from './gateway';
+import { createLabApi } from './lab-api';
+import type { PodTemplate } from './pod';
+import { httpProbe, redisPingProbe } from './probes';
+import { Supervisor } from './supervisor';
+
+export const STACK_APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
+export type StackApp = (typeof STACK_APPS)[number];
+
+export const DEFAULT_REPLICAS: Record<StackApp, number> = {
+  auth: 2,
+  order: 3,
+  cart: 3,
+  'cart-legacy': 3,
+};
+export const DEMO_USERS = 'alice:alice,bob:bob';
+
+export interface LocalStackOptions {
+  /** Gateway port; 0 picks a free one. */
+  labPort?: number;
+  replicas?: Partial<Record<StackApp, number>>;
+  /** Use this Redis instead of starting one (then Redis is not a pod of the stack). */
+  redisUrl?: string;
+  /** AOF on the stack's own Redis (a StatefulSet with a volume); off = a cache that forgets. */
+  redisPersistence?: boolean;
+  authKeyMode?: 'shared' | 'per-pod';
+  legacyCartAffinity?: boolean;
+  users?: string;
+  /** SHUTDOWN_DRAIN_MS of every pod; the gateway sees readiness within 200 ms. */
+  drainMs?: number;
+  /** Extra environment for every pod of an app (e.g. LOG_LEVEL). */
+  environment?: Partial<Record<StackApp, Record<string, string>>>;
+}
+
+/**
+ * The whole system as real processes on one machine: Redis (StatefulSet-like), auth, order,
+ * cart and cart-legacy (Deployment-like), and the gateway that plays Ingress + Service.
+ */
+export class LocalStack {
+  readonly supervisor: Supervisor;
+  private gateway?: Server;
+  private readonly workDirectory = mkdtempSync(
+    join(tmpdir(), 'what-survives-lab-'),
+  );
+  readonly logDirectory = join(this.workDirectory, 'logs');
+  private port = 0;
+  private redisUrl = '';
+  readonly gatewaySettings: GatewaySettings;
+
+  private constructor(private readonly options: LocalStackOptions) {
+    mkdirSync(this.logDirectory);
+    this.supervisor = new Supervisor(this.logDirectory);
+    this.gatewaySettings = {
+      legacyCartAffinity: options.legacyCartAffinity ?? true,
+    };
+  }
+
+  static async start(options: LocalStackOptions = {}): Promise<LocalStack> {
+    const stack = new LocalStack(options);
+    try {
+      await stack.boot();
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    return stack;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get redis(): string {
+    return this.redisUrl;
+  }
+
+  private async boot(): Promise<void> {
+    const options = this.options;
+    this.port =
+      options.labPort === 0 ? await freePort() : (options.labPort ?? 8080);
+
+    if (options.redisUrl) {
+      this.redisUrl = options.redisUrl;
+    } else {
+      const redisPort = await freePort();
+      this.redisUrl = `redis://127.0.0.1:${redisPort}`;
+      await this.supervisor.apply({
+        kind: 'StatefulSet',
+        replicas: 1,
+        template: this.redisTemplate(
+          redisPort,
+          options.redisPersistence ?? true,
+        ),
+      });
+      await this.supervisor.waitAllReady(10_000);
+    }
+
+    // The gateway first: order and cart reach auth's JWKS and order through it, as through Services.
+    const gateway = createGateway({
+      readyPods: (app) => this.supervisor.readyPods(app),
+      settings: this.gatewaySettings,
+      fallback: createLabApi(this.supervisor, this.gatewaySettings),
+    });
+    await new Promise<void>((resolve, reject) => {
+      gateway.once('error', reject);
+      gateway.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.gateway = gateway;
+
+    const replicas = { ...DEFAULT_REPLICAS, ...options.replicas };
+    await Promise.all(
+      STACK_APPS.map((app) =>
+        this.supervisor.apply({
+          kind: 'Deployment',
+          replicas: replicas[app],
+          template: this.appTemplate(app),
+        }),
+      ),
+    );
+    await this.supervisor.waitAllReady(30_000);
+  }
+
+  /** Stops everything the stack started: pods (SIGTERM, then SIGKILL), the gateway, its files. */
+  async stop(gracePeriodMs = 5000): Promise<void> {
+    await this.supervisor.shutdown(gracePeriodMs);
+    if (this.gateway) {
+      this.gateway.closeAllConnections();
+      await new Promise((resolve) => this.gateway?.close(resolve));
+    }
+    rmSync(this.workDirectory, { recursive: true, force: true });
+  }
+
+  private appTemplate(app: StackApp): PodTemplate {
+    const options = this.options;
+    const gateway = this.url;
+    const keysDirectory = join(this.workDirectory, 'auth-keys');
+    const sessionSecret = randomBytes(32).toString('hex');
+    const authKeyMode = options.authKeyMode ?? 'shared';
+    if (app === 'auth' && authKeyMode === 'shared')
+      generateDevKey(keysDirectory);
+    const image: BuiltApp = app === 'cart-legacy' ? 'cart' : app;
+    const common = {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'log',
+      SHUTDOWN_DRAIN_MS: String(options.drainMs ?? 1000),
+      AUTH_ISSUER: `${gateway}/auth`,
+      AUTH_JWKS_URL: `${gateway}/auth/.well-known/jwks.json`,
+    };
+    const perApp: Record<StackApp, Record<string, string>> = {
+      auth: {
+        REDIS_URL: this.redisUrl,
+        AUTH_KEY_MODE: authKeyMode,
+        ...(authKeyMode === 'shared' ? { AUTH_KEYS_DIR: keysDirectory } : {}),
+        AUTH_USERS: options.users ?? DEMO_USERS,
+        // Demo users share one client address: a generous limit keeps the experiment honest.
+        AUTH_LOGIN_MAX_FAILURES: '50',
+      },
+      order: { REDIS_URL: this.redisUrl },
+      cart: {
+        REDIS_URL: this.redisUrl,
+        SESSION_STORE: 'redis',
+        SESSION_SECRETS: sessionSecret,
+        ORDER_URL: gateway,
+      },
+      'cart-legacy': {
+        SESSION_STORE: 'memory',
+        SESSION_SECRETS: sessionSecret,
+        ORDER_URL: gateway,
+      },
+    };
+    return {
+      app,
+      command: (name, port) => ({
+        file: process.execPath,
+        args: [entryPointOf(image)],
+        env: {
+          ...common,
+          ...perApp[app],
+          ...options.environment?.[app],
+          POD_NAME: name,
+          PORT: String(port),
+        },
+      }),
+      probe: (port) => httpProbe(port, '/healthz/ready'),
+    };
+  }
+
+  private redisTemplate(port: number, persistence: boolean): PodTemplate {
+    const dataDirectory = join(this.workDirectory, 'redis-data');
+    mkdirSync(dataDirectory);
+    return {
+      app: 'redis',
+      fixedPort: port,
+      command: () => ({
+        file: 'redis-server',
+        args: [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dataDirectory,
+          '--save',
+          '',
+          '--appendonly',
+          persistence ? 'yes' : 'no',
+          // Every write on disk before the reply: the experiment's "Redis SIGKILLed" row is exact.
+          '--appendfsync',
+          'always',
+        ],
+        env: { PATH: process.env.PATH },
+      }),
+      probe: redisPingProbe,
+    };
+  }
+}

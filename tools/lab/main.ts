@@ -1,0 +1,86 @@
+/**
+ * `npm start`: the whole system as real processes (no cluster, no Docker), in the foreground.
+ * Environment: LAB_PORT (8080), REDIS_URL (else its own redis-server), AUTH_KEY_MODE,
+ * LAB_LEGACY_AFFINITY (true), and per-app counts LAB_REPLICAS_AUTH / _ORDER / _CART / _CART_LEGACY.
+ * Ctrl-C (SIGINT) or SIGTERM stops everything it started.
+ */
+import { ensureBuilt } from '../build/ensure-built';
+import {
+  DEMO_USERS,
+  LocalStack,
+  STACK_APPS,
+  type StackApp,
+} from './local-stack';
+import { formatPodTable } from './pod-table';
+
+function replicasFromEnvironment(): Partial<Record<StackApp, number>> {
+  const replicas: Partial<Record<StackApp, number>> = {};
+  for (const app of STACK_APPS) {
+    const value =
+      process.env[`LAB_REPLICAS_${app.toUpperCase().replace('-', '_')}`];
+    if (value === undefined) continue;
+    const count = Number(value);
+    if (!Number.isInteger(count) || count < 0) {
+      console.error(
+        `LAB_REPLICAS_${app.toUpperCase().replace('-', '_')} must be an integer ≥ 0`,
+      );
+      process.exit(2);
+    }
+    replicas[app] = count;
+  }
+  return replicas;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  ensureBuilt((line) => console.log(line));
+  const labPort = Number(process.env.LAB_PORT ?? 8080);
+  console.log('starting the local stack...');
+  const stack = await LocalStack.start({
+    labPort,
+    redisUrl: process.env.REDIS_URL,
+    authKeyMode: process.env.AUTH_KEY_MODE === 'per-pod' ? 'per-pod' : 'shared',
+    legacyCartAffinity: process.env.LAB_LEGACY_AFFINITY !== 'false',
+    replicas: replicasFromEnvironment(),
+  });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`\n${formatPodTable(stack.supervisor.listPods())}\n`);
+  console.log(`all pods ready in ${seconds} s`);
+  console.log(
+    `entry point   ${stack.url}   (GET /menu, POST /auth/login, /orders, /cart, /legacy-cart)`,
+  );
+  console.log(
+    `lab API       ${stack.url}/_lab/pods   ·   npm run lab -- get pods`,
+  );
+  console.log(
+    `demo users    ${DEMO_USERS.replaceAll(',', ', ')} (user:password; set nothing else here)`,
+  );
+  console.log(`pod logs      ${stack.logDirectory}`);
+  console.log(
+    'next          npm run experiment   (in another shell: kill pods, see what survives)',
+  );
+  console.log('Ctrl-C stops everything.');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping every pod and the gateway...`);
+    await stack.stop();
+    console.log('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // `npm start` runs us under npm and a shell; a SIGTERM to npm does not always reach us, but it
+  // leaves us re-parented. Whoever started the stack is gone: stop rather than leave orphans.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop('parent exited');
+  }, 500).unref();
+}
+
+main().catch((error: Error) => {
+  console.error(`npm start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+export type PodStatus = 'Running' | 'Restarting' | 'Terminating' | 'Terminated';
+
+/** What `GET /_lab/pods` returns per pod: `name` is its x-pod-name, `pid` the server itself. */
+export interface PodInfo {
+  name: string;
+  app: string;
+  pid: number | null;
+  port: number;
+  ready: boolean;
+  restarts: number;
+  startedAt: string;
+  status: PodStatus;
+}
+
+export interface PodTemplate {
+  app: string;
+  /** A StatefulSet pod keeps its port (its stable network identity) across replacements. */
+  fixedPort?: number;
+  /** The server process to run: no wrapper, so signalling the pid signals the pod. */
+  command(
+    name: string,
+    port: number,
+  ): { file: string; args: string[]; env: NodeJS.ProcessEnv };
+  /** Readiness probe. */
+  probe(port: number): Promise<boolean>;
+}
+
+/** A container that ran at least this long is healthy: its next crash restarts at once. */
+const STABLE_RUN_MS = 10_000;
+const MAX_BACKOFF_MS = 10_000;
+/** Kubernetes' default readiness failureThreshold. */
+const FAILURE_THRESHOLD = 3;
+
+/**
+ * One pod: a named, supervised OS process. A process that dies without being deleted is
+ * restarted in place (same name and port, new pid, restarts + 1), as the kubelet restarts a
+ * container, with CrashLoopBackOff-like delays when it keeps dying young.
+ */
+export class Pod {
+  ready = false;
+  restarts = 0;
+  status: PodStatus = 'Running';
+  startedAt = new Date();
+  private child?: ChildProcess;
+  private log: WriteStream;
+  private exitWaiters: Array<() => void> = [];
+  private restartTimer?: NodeJS.Timeout;
+  private consecutiveQuickCrashes = 0;
+  private failedProbes = 0;
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly template: PodTemplate,
+    logDirectory: string,
+    private readonly onChange: (pod: Pod) => void = () => undefined,
+  ) {
+    this.log = createWriteStream(join(logDirectory, `${name}.log`), {
+      flags: 'a',
+    });
+  }
+
+  get app(): string {
+    return this.template.app;
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  get isRunning(): boolean {
+    return (
+      !!this.child &&
+      this.child.exitCode === null &&
+      this.child.signalCode === null
+    );
+  }
+
+  info(): PodInfo {
+    return {
+      name: this.name,
+      app: this.app,
+      pid: this.isRunning ? this.pid : null,
+      port: this.port,
+      ready: this.ready,
+      restarts: this.restarts,
+      startedAt: this.startedAt.toISOString(),
+      status: this.status,
+    };
+  }
+
+  start(): void {
+    const { file, args, env } = this.template.command(this.name, this.port);
+    this.startedAt = new Date();
+    this.status = 'Running';
+    // Own process group: a Ctrl-C in the terminal reaches the stack, which stops its pods itself.
+    const child = spawn(file, args, {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.child = child;
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    child.once('exit', (code, signal) => this.exited(child, code, signal));
+    this.onChange(this);
+  }
+
+  /**
+   * Readiness as the kubelet judges it: ready after one passing probe, not ready after
+   * FAILURE_THRESHOLD failing ones in a row (one slow probe on a busy machine is not an outage).
+   * A pod whose process is gone or that is terminating is not ready at once.
+   */
+  async probe(): Promise<void> {
+    const passed =
+      this.status === 'Running' &&
+      this.isRunning &&
+      (await this.template.probe(this.port));
+    this.failedProbes = passed ? 0 : this.failedProbes + 1;
+    // The status may have changed while the probe was in flight.
+    const alive = this.status === 'Running' && this.isRunning;
+    const next =
+      alive &&
+      (passed || (this.ready && this.failedProbes < FAILURE_THRESHOLD));
+    if (next !== this.ready) {
+      this.ready = next;
+      this.onChange(this);
+    }
+  }
+
+  /** Like `kubectl delete pod`: SIGTERM, SIGKILL after the grace period (0 = at once). */
+  delete(gracePeriodMs: number): Promise<void> {
+    clearTimeout(this.restartTimer);
+    const exited = this.waitForExit();
+    if (this.status === 'Terminated') return exited;
+    this.status = 'Terminating';
+    this.ready = false;
+    this.onChange(this);
+    if (!this.isRunning) {
+      this.terminated();
+      return exited;
+    }
+    if (gracePeriodMs <= 0) {
+      this.child?.kill('SIGKILL');
+    } else {
+      this.child?.kill('SIGTERM');
+      const escalation = setTimeout(
+        () => this.child?.kill('SIGKILL'),
+        gracePeriodMs,
+      );
+      void exited.then(() => clearTimeout(escalation));
+    }
+    return exited;
+  }
+
+  private waitForExit(): Promise<void> {
+    if (this.status === 'Terminated') return Promise.resolve();
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  private exited(
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
+    if (child !== this.child) return;
+    this.ready = false;
+    this.log.write(
+      `\n[lab] ${this.name} pid ${child.pid} exited (${signal ?? `code ${code}`})\n`,
+    );
+    if (this.status === 'Terminating') return this.terminated();
+    // Not deleted: the container died (crash, OOM, kill -9 from outside). Restart in place.
+    const ranFor = Date.now() - this.startedAt.getTime();
+    this.consecutiveQuickCrashes =
+      ranFor >= STABLE_RUN_MS ? 0 : this.consecutiveQuickCrashes + 1;
+    const delay =
+      this.consecutiveQuickCrashes <= 1
+        ? 0
+        : Math.min(
+            500 * 2 ** (this.consecutiveQuickCrashes - 2),
+            MAX_BACKOFF_MS,
+          );
+    this.status = 'Restarting';
+    this.restarts += 1;
+    this.onChange(this);
+    this.restartTimer = setTimeout(() => this.start(), delay);
+  }
+
+  private terminated(): void {
+    this.status = 'Terminated';
+    this.log.end();
+    this.onChange(this);
+    this.exitWaiters.splice(0).forEach((resolve) => resolve());
+  }
+}

@@ -1,0 +1,193 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port';
+import { podName, replicaSetHash } from './pod-names';
+import { Pod, type PodInfo, type PodTemplate } from './pod';
+
+export interface WorkloadSpec {
+  /** `Deployment`: replaced pods get new names and ports. `StatefulSet`: same name, same port. */
+  kind: 'Deployment' | 'StatefulSet';
+  replicas: number;
+  template: PodTemplate;
+}
+
+interface Workload {
+  spec: WorkloadSpec;
+  hash: string;
+}
+
+export class UnknownPodError extends Error {}
+
+/**
+ * The kubelet and the ReplicaSet/StatefulSet controllers of the local stack, and no more:
+ * keeps each workload at its replica count, restarts dead processes in place, replaces deleted
+ * pods, and probes readiness so the gateway routes to ready pods only.
+ */
+export class Supervisor {
+  private readonly pods: Pod[] = [];
+  private readonly workloads = new Map<string, Workload>();
+  private readonly probeTimer: NodeJS.Timeout;
+  private probing = false;
+
+  constructor(
+    private readonly logDirectory: string,
+    private readonly onChange: (pod: Pod) => void = () => undefined,
+    probeIntervalMs = 200,
+  ) {
+    this.probeTimer = setInterval(() => void this.probeAll(), probeIntervalMs);
+  }
+
+  get apps(): string[] {
+    return [...this.workloads.keys()];
+  }
+
+  replicasOf(app: string): number | undefined {
+    return this.workloads.get(app)?.spec.replicas;
+  }
+
+  async apply(spec: WorkloadSpec): Promise<void> {
+    this.workloads.set(spec.template.app, { spec, hash: replicaSetHash() });
+    await this.reconcile(spec.template.app);
+  }
+
+  listPods(app?: string): PodInfo[] {
+    return this.pods
+      .filter((pod) => pod.status !== 'Terminated' && (!app || pod.app === app))
+      .map((pod) => pod.info());
+  }
+
+  readyPods(app: string): Pod[] {
+    return this.pods.filter((pod) => pod.app === app && pod.ready);
+  }
+
+  find(name: string): Pod | undefined {
+    return this.pods.find(
+      (pod) => pod.name === name && pod.status !== 'Terminated',
+    );
+  }
+
+  /**
+   * `kubectl delete pod`: the pod terminates with its grace period while its controller
+   * creates the replacement (a Deployment at once, under a new name; a StatefulSet once the old
+   * one is gone, under the same name).
+   */
+  async deletePod(name: string, gracePeriodMs: number): Promise<PodInfo> {
+    const pod = this.find(name);
+    if (!pod) throw new UnknownPodError(`pod "${name}" not found`);
+    const terminated = pod.delete(gracePeriodMs);
+    const workload = this.workloads.get(pod.app);
+    if (workload?.spec.kind === 'StatefulSet') {
+      void terminated.then(() => this.reconcile(pod.app));
+    } else {
+      await this.reconcile(pod.app);
+    }
+    return pod.info();
+  }
+
+  /** Waits until a pod is gone (what `kubectl delete` does by default). */
+  async waitGone(name: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.find(name)) {
+      if (Date.now() > deadline) return false;
+      await sleep(50);
+    }
+    return true;
+  }
+
+  async scale(app: string, replicas: number): Promise<void> {
+    const workload = this.workloads.get(app);
+    if (!workload) throw new UnknownPodError(`no workload "${app}"`);
+    workload.spec = { ...workload.spec, replicas };
+    await this.reconcile(app);
+  }
+
+  /** Resolves once every workload has its replica count of ready pods. */
+  async waitAllReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const allReady = [...this.workloads.entries()].every(
+        ([app, { spec }]) => this.readyPods(app).length >= spec.replicas,
+      );
+      if (allReady) return;
+      await sleep(50);
+    }
+    const missing = this.listPods()
+      .filter((pod) => !pod.ready)
+      .map((pod) => pod.name);
+    throw new Error(
+      `pods not ready after ${timeoutMs} ms: ${missing.join(', ')}`,
+    );
+  }
+
+  /** Deletes every pod (SIGTERM, then SIGKILL after the grace period) and waits for all exits. */
+  async shutdown(gracePeriodMs: number): Promise<void> {
+    clearInterval(this.probeTimer);
+    this.workloads.clear();
+    await Promise.all(
+      this.pods
+        .filter((pod) => pod.status !== 'Terminated')
+        .map((pod) => pod.delete(gracePeriodMs)),
+    );
+  }
+
+  private async reconcile(app: string): Promise<void> {
+    const workload = this.workloads.get(app);
+    if (!workload) return;
+    const live = this.pods.filter(
+      (pod) => pod.app === app && pod.status !== 'Terminated',
+    );
+    const active = live.filter((pod) => pod.status !== 'Terminating');
+    const { kind, replicas, template } = workload.spec;
+    for (let index = active.length; index < replicas; index++) {
+      const name =
+        kind === 'StatefulSet'
+          ? `${app}-${this.nextOrdinal(live)}`
+          : podName(app, workload.hash);
+      if (kind === 'StatefulSet' && live.some((pod) => pod.name === name))
+        continue;
+      const port =
+        kind === 'StatefulSet' && workload.spec.template.fixedPort
+          ? workload.spec.template.fixedPort
+          : await freePort();
+      const pod = new Pod(
+        name,
+        port,
+        template,
+        this.logDirectory,
+        this.onChange,
+      );
+      this.pods.push(pod);
+      live.push(pod);
+      pod.start();
+    }
+    // Scale down: not-ready pods first, then the youngest (as the ReplicaSet controller ranks them).
+    const surplus = active
+      .sort(
+        (a, b) =>
+          Number(a.ready) - Number(b.ready) ||
+          b.startedAt.getTime() - a.startedAt.getTime(),
+      )
+      .slice(0, Math.max(0, active.length - replicas));
+    surplus.forEach((pod) => void pod.delete(10_000));
+  }
+
+  private nextOrdinal(live: Pod[]): number {
+    const taken = new Set(live.map((pod) => Number(pod.name.split('-').pop())));
+    let ordinal = 0;
+    while (taken.has(ordinal)) ordinal++;
+    return ordinal;
+  }
+
+  private async probeAll(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      await Promise.all(
+        this.pods
+          .filter((pod) => pod.status === 'Running')
+          .map((pod) => pod.probe()),
+      );
+    } finally {
+      this.probing = false;
+    }
+  }
+}
