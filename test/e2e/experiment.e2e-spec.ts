@@ -1,0 +1,152 @@
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+function runExperiment(
+  args: string[],
+): Promise<{ code: number; stdout: string; out: string }> {
+  const out = mkdtempSync(join(tmpdir(), 'what-survives-reports-'));
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'tools/experiment/main.ts', '--out', out, ...args],
+      { cwd: ROOT, timeout: 150_000 },
+      (error, stdout) =>
+        resolve({
+          code: error ? ((error.code as number) ?? 1) : 0,
+          stdout,
+          out,
+        }),
+    );
+  });
+}
+
+function reportIn(directory: string) {
+  const json = readdirSync(directory).find((name) =>
+    name.endsWith('.json'),
+  ) as string;
+  const html = readdirSync(directory).find((name) =>
+    name.endsWith('.html'),
+  ) as string;
+  return {
+    json: JSON.parse(readFileSync(join(directory, json), 'utf8')),
+    html: readFileSync(join(directory, html), 'utf8'),
+  };
+}
+
+const validateReport = (() => {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  addFormats(ajv);
+  return ajv.compile(
+    JSON.parse(
+      readFileSync(
+        join(ROOT, 'schemas', 'experiment-report.schema.json'),
+        'utf8',
+      ),
+    ),
+  );
+})();
+
+/** `npm run experiment`: the verdict, the reports, and a verdict that catches a broken system. */
+describe('npm run experiment', () => {
+  const directories: string[] = [];
+  afterAll(() =>
+    directories.forEach((directory) =>
+      rmSync(directory, { recursive: true, force: true }),
+    ),
+  );
+
+  it('states the hypothesis, prints the table, writes a valid JSON and a self-contained HTML report, exits 0', async () => {
+    const run = await runExperiment([
+      '--quick',
+      '--users',
+      '8',
+      '--scenario',
+      'delete-pod,legacy-without-affinity',
+    ]);
+    directories.push(run.out);
+    expect({ code: run.code, tail: run.stdout.slice(-600) }).toMatchObject({
+      code: 0,
+    });
+    expect(run.stdout).toMatch(/^Hypothesis/m);
+    expect(run.stdout.indexOf('Hypothesis')).toBeLessThan(
+      run.stdout.indexOf('Survival table'),
+    );
+    expect(run.stdout).toContain('VERDICT: every outcome as expected');
+
+    const { json, html } = reportIn(run.out);
+    expect(validateReport(json)).toBe(true);
+    expect(validateReport.errors ?? []).toEqual([]);
+    expect(
+      json.rows.map(
+        (row: { scenario: string; app: string }) =>
+          `${row.scenario}/${row.app}`,
+      ),
+    ).toEqual([
+      'delete-pod/auth',
+      'delete-pod/order',
+      'delete-pod/cart',
+      'delete-pod/cart-legacy',
+      'legacy-without-affinity/cart-legacy',
+    ]);
+    const legacy = json.rows.find(
+      (row: { scenario: string; app: string }) =>
+        row.scenario === 'delete-pod' && row.app === 'cart-legacy',
+    );
+    expect(legacy.sessions.lost).toBe(legacy.sessions.expectedLost);
+    expect(legacy.sessions.lost).toBeGreaterThan(0);
+
+    // Self-contained: no script, stylesheet or image from anywhere; one series per app per chart.
+    expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!www\.w3\.org)/);
+    const firstChart = html.slice(html.indexOf('<svg'), html.indexOf('</svg>'));
+    const series = [
+      ...firstChart.matchAll(/class="series" data-app="([^"]+)"/g),
+    ].map((match) => match[1]);
+    expect(series).toEqual(['auth', 'order', 'cart', 'cart-legacy']);
+  }, 160_000);
+
+  it('exits non-zero and names the row when the system is broken on purpose (Redis without persistence)', async () => {
+    const run = await runExperiment([
+      '--quick',
+      '--users',
+      '6',
+      '--scenario',
+      'redis-kill',
+      '--sabotage',
+      'redis-without-aof',
+    ]);
+    directories.push(run.out);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'VERDICT: outcome differs from the hypothesis in redis-kill/redis',
+    );
+    const { json } = reportIn(run.out);
+    expect(validateReport(json)).toBe(true);
+    expect(json).toMatchObject({
+      verdict: 'failed',
+      failedRows: ['redis-kill/redis'],
+      sabotage: 'redis-without-aof',
+    });
+  }, 160_000);
+
+  it('refuses an unknown scenario with a one-line error and exit 2', async () => {
+    const run = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'tools/experiment/main.ts', '--scenario', 'nope'],
+        { cwd: ROOT },
+        (error, _stdout, stderr) =>
+          resolve({ code: (error?.code as number) ?? 0, stderr }),
+      ),
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toMatch(
+      /^experiment: unknown scenario nope \(have delete-pod, .*\)$/,
+    );
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * `npm run experiment`: what survives a pod kill, measured. States the hypothesis, runs the
+ * scenarios under steady load from virtual users, prints the survival table, writes
+ * reports/<timestamp>.json and .html, and exits 1 if any outcome differs from the expectation.
+ *
+ *   npm run experiment -- [--quick] [--scenario delete-pod,crash,...] [--users 30]
+ *                         [--target local|k8s] [--url http://127.0.0.1:8080] [--out reports]
+ *                         [--sabotage redis-without-aof|auth-per-pod]
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { ensureBuilt, ROOT } from '../build/ensure-built';
+import type { ClusterDriver } from '../drivers/cluster-driver';
+import { LocalDriver } from '../drivers/local-driver';
+import type { LocalStackOptions } from '../lab/local-stack';
+import { formatTable, writeReports, type ExperimentReport } from './report';
+import { runWindow, type Row, type Timeline } from './runner';
+import { selectScenarios, type Scenario, type StackVariant } from './scenarios';
+import { VirtualUser, virtualUserAccounts } from './virtual-users';
+
+const SABOTAGES = ['redis-without-aof', 'auth-per-pod'] as const;
+type Sabotage = (typeof SABOTAGES)[number];
+
+class UsageError extends Error {}
+
+function stackOptions(
+  variant: StackVariant,
+  quick: boolean,
+  users: string,
+  sabotage?: Sabotage,
+): LocalStackOptions {
+  return {
+    labPort: 0,
+    users,
+    replicas: quick
+      ? { auth: 2, order: 2, cart: 2, 'cart-legacy': 3 }
+      : undefined,
+    // A sabotage runs the stack broken while the expectations stay: the verdict must catch it.
+    redisPersistence: !(
+      variant === 'redis-without-aof' || sabotage === 'redis-without-aof'
+    ),
+    authKeyMode:
+      variant === 'auth-per-pod' || sabotage === 'auth-per-pod'
+        ? 'per-pod'
+        : 'shared',
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string' },
+      users: { type: 'string' },
+      target: { type: 'string', default: 'local' },
+      url: { type: 'string' },
+      out: { type: 'string', default: join(ROOT, 'reports') },
+      sabotage: { type: 'string' },
+    },
+  });
+  const target = values.target;
+  if (target === 'k8s') {
+    throw new UsageError(
+      '--target k8s: the Kubernetes driver is not built yet; use --target local or --url',
+    );
+  }
+  if (target !== 'local') throw new UsageError('--target must be local or k8s');
+  const sabotage = values.sabotage as Sabotage | undefined;
+  if (sabotage && !SABOTAGES.includes(sabotage)) {
+    throw new UsageError(`--sabotage must be one of ${SABOTAGES.join(', ')}`);
+  }
+  const quick = values.quick;
+  const userCount = Number(values.users ?? (quick ? 12 : 30));
+  if (!Number.isInteger(userCount) || userCount < 2 || userCount > 200) {
+    throw new UsageError('--users must be an integer from 2 to 200');
+  }
+  let scenarios: Scenario[];
+  try {
+    scenarios = selectScenarios(
+      values.scenario?.split(',').filter(Boolean),
+      'local',
+    );
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  // A running stack (--url) is what it is: variants that need another stack are skipped.
+  scenarios = scenarios.filter(
+    (scenario) => !values.url || scenario.variant === 'base',
+  );
+  const progress = (line: string) =>
+    console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+  console.log('Hypothesis (steady state expected after each disruption):');
+  for (const scenario of scenarios) {
+    for (const row of scenario.rows)
+      console.log(
+        `  ${`${scenario.name}/${row.app}`.padEnd(38)} ${row.expected}`,
+      );
+  }
+  console.log('');
+
+  const startedAt = new Date().toISOString();
+  const rows: Row[] = [];
+  const timelines: Timeline[] = [];
+  const accounts = virtualUserAccounts(userCount);
+  const variants = [...new Set(scenarios.map((scenario) => scenario.variant))];
+  if (!values.url) ensureBuilt(progress);
+
+  for (const variant of variants) {
+    let driver: ClusterDriver;
+    let users: VirtualUser[];
+    if (values.url) {
+      driver = LocalDriver.attach(values.url);
+      // A stack started with `npm start` knows the demo users only: virtual users share them.
+      users = accounts.map((_, index) => {
+        const name = index % 2 ? 'bob' : 'alice';
+        return new VirtualUser(driver.baseUrl, index, name, name);
+      });
+    } else {
+      progress(
+        `booting a fresh local stack (${variant}${sabotage ? `, sabotaged: ${sabotage}` : ''})`,
+      );
+      const userList = accounts
+        .map(([name, password]) => `${name}:${password}`)
+        .join(',');
+      driver = await LocalDriver.boot(
+        stackOptions(variant, quick, userList, sabotage),
+      );
+      users = accounts.map(
+        ([name, password], index) =>
+          new VirtualUser(driver.baseUrl, index, name, password),
+      );
+      progress(`stack ready at ${driver.baseUrl}`);
+    }
+    try {
+      for (const scenario of scenarios.filter(
+        (candidate: Scenario) => candidate.variant === variant,
+      )) {
+        const result = await runWindow(scenario, driver, users, {
+          leadMs: quick ? 400 : 1500,
+          settleMs: quick ? 600 : 2000,
+          readyTimeoutMs: 30_000,
+          progress,
+        });
+        rows.push(...result.rows);
+        timelines.push(result.timeline);
+        for (const row of result.rows)
+          progress(
+            `${row.pass ? 'ok  ' : 'FAIL'} ${row.scenario}/${row.app}: ${row.observed}`,
+          );
+      }
+    } finally {
+      await driver.close();
+    }
+  }
+
+  const failedRows = rows
+    .filter((row) => !row.pass)
+    .map((row) => `${row.scenario}/${row.app}`);
+  const report: ExperimentReport = {
+    schemaVersion: 1,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    target: 'local',
+    quick,
+    virtualUsers: userCount,
+    sabotage: sabotage ?? null,
+    verdict: failedRows.length ? 'failed' : 'passed',
+    failedRows,
+    rows,
+    timelines,
+  };
+  const written = writeReports(report, values.out);
+  console.log(`\nSurvival table\n${formatTable(rows)}\n`);
+  console.log(`reports: ${written.json}\n         ${written.html}`);
+  console.log(
+    failedRows.length
+      ? `VERDICT: outcome differs from the hypothesis in ${failedRows.join(', ')}`
+      : 'VERDICT: every outcome as expected',
+  );
+  return failedRows.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`experiment: ${error.message}`);
+    process.exit(error instanceof UsageError ? 2 : 3);
+  },
+);

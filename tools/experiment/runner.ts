@@ -1,0 +1,389 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CartPrefix, StoryResponse } from '../client/story-client';
+import type { ClusterDriver } from '../drivers/cluster-driver';
+import { LocalDriver } from '../drivers/local-driver';
+import type { Disrupted, Observation, Scenario } from './scenarios';
+import type { VirtualUser } from './virtual-users';
+
+export interface Sample {
+  at: number;
+  app: string;
+  status: number;
+}
+
+export interface Timeline {
+  scenario: string;
+  bucketMs: number;
+  apps: string[];
+  buckets: Array<Record<string, { ok: number; failed: number }>>;
+  markers: Array<{ at: number; kind: 'disrupted' | 'ready'; app: string }>;
+}
+
+export interface Row extends Observation {
+  scenario: string;
+  title: string;
+  expected: string;
+  observed: string;
+  why: string;
+  pass: boolean;
+}
+
+export interface WindowOptions {
+  /** Load before the disruption, ms. */
+  leadMs: number;
+  /** Load after every disrupted app is ready again, ms. */
+  settleMs: number;
+  /** Give up waiting for replacements after this long. */
+  readyTimeoutMs: number;
+  progress: (line: string) => void;
+}
+
+const BUCKET_MS = 100;
+const isFailure = (status: number) => status === 0 || status >= 500;
+
+async function inBatches<T>(
+  items: T[],
+  size: number,
+  work: (item: T) => Promise<void>,
+) {
+  for (let start = 0; start < items.length; start += size) {
+    await Promise.all(items.slice(start, start + size).map(work));
+  }
+}
+
+/** One request of a virtual user's steady traffic, tagged with the app that serves it. */
+function nextRequest(
+  user: VirtualUser,
+  iteration: number,
+): { app: string; call: () => Promise<StoryResponse> } {
+  const step = iteration % 8;
+  if (step === 7) return { app: 'order', call: () => user.placeOrder() };
+  const calls: Array<{ app: string; call: () => Promise<StoryResponse> }> = [
+    { app: 'order', call: () => user.story.listOrders() },
+    { app: 'cart', call: () => user.story.cartShow('/cart') },
+    { app: 'cart-legacy', call: () => user.story.cartShow('/legacy-cart') },
+    {
+      app: 'auth',
+      call: () => user.story.request('GET', '/auth/.well-known/jwks.json'),
+    },
+  ];
+  return calls[step % calls.length];
+}
+
+function longestFailureRun(samples: Sample[]): number {
+  let longest = 0;
+  let runStart: number | undefined;
+  for (const sample of samples) {
+    if (isFailure(sample.status)) runStart ??= sample.at;
+    else if (runStart !== undefined) {
+      longest = Math.max(longest, sample.at - runStart);
+      runStart = undefined;
+    }
+  }
+  if (runStart !== undefined && samples.length)
+    longest = Math.max(longest, samples[samples.length - 1].at - runStart);
+  return Math.round(longest);
+}
+
+async function readyCount(driver: ClusterDriver, app: string): Promise<number> {
+  return (await driver.listPods(app)).filter(
+    (pod) => pod.ready && pod.status === 'Running',
+  ).length;
+}
+
+/**
+ * One disruption window: build every user's state, run steady traffic, disrupt, wait for the
+ * replacements, keep the traffic going a little, then check what every user still has.
+ */
+export async function runWindow(
+  scenario: Scenario,
+  driver: ClusterDriver,
+  users: VirtualUser[],
+  options: WindowOptions,
+): Promise<{ rows: Row[]; timeline: Timeline }> {
+  options.progress(`${scenario.name}: preparing ${users.length} virtual users`);
+  await inBatches(users, 8, async (user) => {
+    if (scenario.buildsCarts) await user.prepare();
+    else await user.loginOnly();
+  });
+  const replicas = new Map<string, number>();
+  for (const app of ['auth', 'order', 'cart', 'cart-legacy', 'redis']) {
+    replicas.set(app, await readyCount(driver, app));
+  }
+  const ordersBefore = new Map(
+    users.map((user) => [user, new Set(user.orderIds)]),
+  );
+  const keysBefore = new Map(
+    users.map((user) => [user, user.attemptedKeys.size]),
+  );
+  const listedBefore = await countOrdersByUsername(users);
+
+  const samples: Sample[] = [];
+  const markers: Timeline['markers'] = [];
+  const started = performance.now();
+  const now = () => performance.now() - started;
+  let running = true;
+  const load = Promise.all(
+    users.map(async (user) => {
+      for (let iteration = user.index; running; iteration++) {
+        const { app, call } = nextRequest(user, iteration);
+        const sentAt = now();
+        const response = await call();
+        samples.push({ at: sentAt, app, status: response.status });
+      }
+    }),
+  );
+
+  await sleep(options.leadMs);
+  options.progress(`${scenario.name}: ${scenario.title}`);
+  const disruptedAt = now();
+  const targets = await scenario.disrupt(driver, async (app) =>
+    (await driver.listPods(app)).filter((pod) => pod.status === 'Running'),
+  );
+  const disrupted: Disrupted[] = targets.map((target) => ({
+    ...target,
+    at: disruptedAt,
+  }));
+  disrupted.forEach(({ app }) =>
+    markers.push({ at: disruptedAt, kind: 'disrupted', app }),
+  );
+
+  const readyAfter = new Map<string, number | null>();
+  await Promise.all(
+    disrupted.map(async ({ app }) => {
+      await sleep(50);
+      const deadline = performance.now() + options.readyTimeoutMs;
+      while (performance.now() < deadline) {
+        if (
+          (await readyCount(driver, app)) >= (replicas.get(app) ?? 1) &&
+          (await replacementsReady(driver, app, disrupted))
+        ) {
+          readyAfter.set(app, Math.round(now() - disruptedAt));
+          markers.push({ at: now(), kind: 'ready', app });
+          return;
+        }
+        await sleep(50);
+      }
+      readyAfter.set(app, null);
+    }),
+  );
+  options.progress(
+    `${scenario.name}: ${[...readyAfter].map(([app, ms]) => `${app} ready after ${ms === null ? 'timeout' : `${ms} ms`}`).join(', ') || 'no pod disrupted'}`,
+  );
+  await sleep(disrupted.length ? options.settleMs : options.settleMs + 1000);
+  running = false;
+  await load;
+  samples.sort((a, b) => a.at - b.at);
+
+  // What every user still has.
+  const tokens = { valid: 0, total: users.length };
+  const sessions: Record<CartPrefix, { kept: number; expectedLost: number }> = {
+    '/cart': { kept: 0, expectedLost: 0 },
+    '/legacy-cart': { kept: 0, expectedLost: 0 },
+  };
+  const orders = { kept: 0, total: 0 };
+  const disruptedPods = (app: string) =>
+    new Set(
+      disrupted
+        .filter((d) => d.app === app)
+        .flatMap((d) => d.pods.map((pod) => pod.name)),
+    );
+  await inBatches(users, 8, async (user) => {
+    if (await user.tokenValid()) tokens.valid++;
+    if (scenario.buildsCarts) {
+      for (const prefix of ['/cart', '/legacy-cart'] as const) {
+        if (await user.cartKept(prefix)) sessions[prefix].kept++;
+        const app = prefix === '/cart' ? 'cart' : 'cart-legacy';
+        if (disruptedPods(app).has(user.sessionPods[prefix] ?? ''))
+          sessions[prefix].expectedLost++;
+      }
+    }
+    for (const id of ordersBefore.get(user) ?? []) {
+      orders.total++;
+      if ((await user.story.getOrder(id)).status === 200) orders.kept++;
+    }
+  });
+  const listedAfter = await countOrdersByUsername(users);
+  let duplicates = 0;
+  for (const [username, after] of listedAfter) {
+    const attempted = users
+      .filter((user) => user.story.username === username)
+      .reduce(
+        (sum, user) =>
+          sum + user.attemptedKeys.size - (keysBefore.get(user) ?? 0),
+        0,
+      );
+    duplicates += Math.max(
+      0,
+      after - (listedBefore.get(username) ?? 0) - attempted,
+    );
+  }
+  const podsAfter = await driver.listPods();
+
+  const rows = scenario.rows.map((expectation): Row => {
+    const app = expectation.app;
+    const appSamples =
+      app === 'redis'
+        ? samples
+        : samples.filter((sample) => sample.app === app);
+    const byStatus: Record<string, number> = {};
+    for (const sample of appSamples)
+      byStatus[sample.status] = (byStatus[sample.status] ?? 0) + 1;
+    const killed = disrupted
+      .filter((d) => d.app === app)
+      .flatMap((d) => d.pods);
+    const observation: Observation = {
+      app,
+      requests: {
+        sent: appSamples.length,
+        failed: appSamples.filter((sample) => isFailure(sample.status)).length,
+        byStatus,
+        longestFailureRunMs: longestFailureRun(appSamples),
+      },
+      replacementReadyMs: readyAfter.get(app) ?? null,
+      tokens,
+      ...(app === 'cart' || app === 'cart-legacy' || app === 'redis'
+        ? {
+            sessions: sessionCounts(
+              sessions[app === 'cart-legacy' ? '/legacy-cart' : '/cart'],
+              scenario.buildsCarts ? users.length : 0,
+            ),
+          }
+        : {}),
+      ...(app === 'order' || app === 'redis'
+        ? { orders: { ...orders, duplicates } }
+        : {}),
+      ...(killed.length
+        ? {
+            restartedInPlace: killed.every((pod) =>
+              podsAfter.some(
+                (after) =>
+                  after.name === pod.name &&
+                  after.restarts > pod.restarts &&
+                  after.ready,
+              ),
+            ),
+            replacedUnderNewName: killed.every(
+              (pod) => !podsAfter.some((after) => after.name === pod.name),
+            ),
+          }
+        : {}),
+    };
+    return {
+      ...observation,
+      scenario: scenario.name,
+      title: scenario.title,
+      expected: expectation.expected,
+      observed: describe(observation, users.length),
+      why: expectation.why,
+      pass: expectation.holds(observation),
+    };
+  });
+  if (driver instanceof LocalDriver) await driver.setLegacyCartAffinity(true);
+  return { rows, timeline: buildTimeline(scenario.name, samples, markers) };
+}
+
+/**
+ * Deleted pods must be gone; a pod restarted in place keeps its name, so it must show a new
+ * process (another pid, or one more restart) that is ready. Right after a SIGKILL the old
+ * process may still look ready for a moment: that is not a replacement.
+ */
+async function replacementsReady(
+  driver: ClusterDriver,
+  app: string,
+  disrupted: Disrupted[],
+): Promise<boolean> {
+  const killed = new Map(
+    disrupted
+      .filter((d) => d.app === app)
+      .flatMap((d) => d.pods.map((pod) => [pod.name, pod])),
+  );
+  const pods = await driver.listPods(app);
+  return pods.every((pod) => {
+    const before = killed.get(pod.name);
+    if (!before) return true;
+    const newProcess =
+      pod.restarts > before.restarts ||
+      (pod.pid != null && pod.pid !== before.pid);
+    return newProcess && pod.ready && pod.status === 'Running';
+  });
+}
+
+function sessionCounts(
+  counts: { kept: number; expectedLost: number },
+  total: number,
+) {
+  return {
+    kept: counts.kept,
+    lost: total - counts.kept,
+    total,
+    expectedLost: counts.expectedLost,
+  };
+}
+
+async function countOrdersByUsername(
+  users: VirtualUser[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const user of users) {
+    if (counts.has(user.story.username)) continue;
+    const listed = await user.story.listOrders();
+    counts.set(
+      user.story.username,
+      listed.status === 200 ? listed.body.length : 0,
+    );
+  }
+  return counts;
+}
+
+function percent(part: number, whole: number): string {
+  return whole ? `${Math.round((100 * part) / whole)}%` : '-';
+}
+
+function describe(o: Observation, userCount: number): string {
+  const parts = [`${o.requests.sent} requests, ${o.requests.failed} failed`];
+  if (o.requests.failed)
+    parts.push(`longest failure run ${o.requests.longestFailureRunMs} ms`);
+  if (o.replacementReadyMs !== null)
+    parts.push(
+      `ready again after ${(o.replacementReadyMs / 1000).toFixed(1)} s`,
+    );
+  parts.push(`tokens valid ${o.tokens.valid}/${o.tokens.total}`);
+  if (o.sessions && o.sessions.total) {
+    parts.push(
+      `carts lost ${o.sessions.lost}/${o.sessions.total} (${percent(o.sessions.lost, o.sessions.total)}; on the disrupted pod: ${o.sessions.expectedLost} = ${percent(o.sessions.expectedLost, userCount)})`,
+    );
+  }
+  if (o.orders)
+    parts.push(
+      `orders kept ${o.orders.kept}/${o.orders.total}, duplicates ${o.orders.duplicates}`,
+    );
+  if (o.restartedInPlace) parts.push('restarted in place');
+  if (o.replacedUnderNewName) parts.push('replaced under a new name');
+  return parts.join('; ');
+}
+
+function buildTimeline(
+  scenario: string,
+  samples: Sample[],
+  markers: Timeline['markers'],
+): Timeline {
+  const apps = ['auth', 'order', 'cart', 'cart-legacy'];
+  const last = samples.length ? samples[samples.length - 1].at : 0;
+  const buckets: Timeline['buckets'] = Array.from(
+    { length: Math.floor(last / BUCKET_MS) + 1 },
+    () => Object.fromEntries(apps.map((app) => [app, { ok: 0, failed: 0 }])),
+  );
+  for (const sample of samples) {
+    const bucket = buckets[Math.floor(sample.at / BUCKET_MS)][sample.app];
+    if (isFailure(sample.status)) bucket.failed++;
+    else bucket.ok++;
+  }
+  return {
+    scenario,
+    bucketMs: BUCKET_MS,
+    apps,
+    buckets,
+    markers: markers.map((m) => ({ ...m, at: Math.round(m.at) })),
+  };
+}

@@ -1,0 +1,326 @@
+import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
+import type { LocalDriver } from '../drivers/local-driver';
+
+export const APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
+export type RowApp = (typeof APPS)[number] | 'redis';
+
+/** Which local stack a scenario needs (a cluster target runs whatever is deployed). */
+export type StackVariant = 'base' | 'redis-without-aof' | 'auth-per-pod';
+
+export interface Disrupted {
+  app: string;
+  pods: PodSummary[];
+  /** ms since the window started */
+  at: number;
+}
+
+/** What one row observed; the expectation reads it, the report prints it. */
+export interface Observation {
+  app: RowApp;
+  requests: {
+    sent: number;
+    failed: number;
+    byStatus: Record<string, number>;
+    longestFailureRunMs: number;
+  };
+  replacementReadyMs: number | null;
+  tokens: { valid: number; total: number };
+  sessions?: {
+    kept: number;
+    lost: number;
+    total: number;
+    expectedLost: number;
+  };
+  orders?: { kept: number; total: number; duplicates: number };
+  restartedInPlace?: boolean;
+  replacedUnderNewName?: boolean;
+}
+
+export interface RowExpectation {
+  app: RowApp;
+  /** The steady-state hypothesis for this row, stated before the run. */
+  expected: string;
+  /** Why the outcome is what it is: where the state lived. */
+  why: string;
+  holds(observation: Observation): boolean;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  variant: StackVariant;
+  /** Carts are only built where the bearer tokens can be verified (not with per-pod keys). */
+  buildsCarts: boolean;
+  disrupt(
+    driver: ClusterDriver,
+    pick: (app: string) => Promise<PodSummary[]>,
+  ): Promise<Array<{ app: string; pods: PodSummary[] }>>;
+  rows: RowExpectation[];
+}
+
+const noFailures = (o: Observation) => o.requests.failed === 0;
+const allTokens = (o: Observation) => o.tokens.valid === o.tokens.total;
+const allOrders = (o: Observation) =>
+  !!o.orders && o.orders.kept === o.orders.total && o.orders.duplicates === 0;
+const allSessions = (o: Observation) => !!o.sessions && o.sessions.lost === 0;
+const exactlyTheKilledPodsSessions = (o: Observation) =>
+  !!o.sessions && o.sessions.lost === o.sessions.expectedLost;
+
+const STATE_IN_PROCESS =
+  'state lived in the process: the memory store died with it';
+const STATE_IN_REDIS = 'state lived in Redis: any replica serves it';
+const STATELESS =
+  'nothing lived in the process: the token/order carries or stores everything';
+
+/** The four rows of a single-pod kill: what a user of each app keeps. */
+function singlePodRows(
+  kind: string,
+  extra: (o: Observation) => boolean = () => true,
+): RowExpectation[] {
+  return [
+    {
+      app: 'auth',
+      expected: `0 failed requests; every token still valid (${kind})`,
+      why: 'tokens are verified with the shared JWKS; refresh tokens live in Redis',
+      holds: (o) => noFailures(o) && allTokens(o) && extra(o),
+    },
+    {
+      app: 'order',
+      expected:
+        '0 failed requests (the gateway retries); every order kept; 0 duplicates',
+      why: STATELESS,
+      holds: (o) => noFailures(o) && allOrders(o) && extra(o),
+    },
+    {
+      app: 'cart',
+      expected: '0 failed requests; every cart kept',
+      why: STATE_IN_REDIS,
+      holds: (o) => noFailures(o) && allSessions(o) && extra(o),
+    },
+    {
+      app: 'cart-legacy',
+      expected:
+        'carts lost = exactly the sessions on the killed pod (≈ 1/N of users); others kept',
+      why: STATE_IN_PROCESS,
+      holds: (o) =>
+        noFailures(o) && exactlyTheKilledPodsSessions(o) && extra(o),
+    },
+  ];
+}
+
+const onePodOfEachApp = async (
+  _driver: ClusterDriver,
+  pick: (app: string) => Promise<PodSummary[]>,
+) =>
+  Promise.all(
+    APPS.map(async (app) => ({ app, pods: (await pick(app)).slice(0, 1) })),
+  );
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'delete-pod',
+    title: 'kubectl delete pod --grace-period=0 --force (one pod of each app)',
+    variant: 'base',
+    buildsCarts: true,
+    disrupt: async (driver, pick) => {
+      const targets = await onePodOfEachApp(driver, pick);
+      await Promise.all(
+        targets.flatMap(({ pods }) =>
+          pods.map((pod) => driver.deletePod(pod.name, 0)),
+        ),
+      );
+      return targets;
+    },
+    rows: singlePodRows(
+      'replaced under a new name',
+      (o) => o.replacedUnderNewName === true,
+    ),
+  },
+  {
+    name: 'crash',
+    title:
+      'the process dies (kill -9 of one pod of each app): restarted in place',
+    variant: 'base',
+    buildsCarts: true,
+    disrupt: async (driver, pick) => {
+      const targets = await onePodOfEachApp(driver, pick);
+      await Promise.all(
+        targets.flatMap(({ pods }) =>
+          pods.map((pod) => driver.killProcess(pod.name)),
+        ),
+      );
+      return targets;
+    },
+    rows: singlePodRows(
+      'restarted in place',
+      (o) => o.restartedInPlace === true,
+    ),
+  },
+  {
+    name: 'graceful-delete',
+    title: 'kubectl delete pod (SIGTERM, drain) of one pod of each app',
+    variant: 'base',
+    buildsCarts: true,
+    disrupt: async (driver, pick) => {
+      const targets = await onePodOfEachApp(driver, pick);
+      await Promise.all(
+        targets.flatMap(({ pods }) =>
+          pods.map((pod) => driver.deletePod(pod.name, 10)),
+        ),
+      );
+      return targets;
+    },
+    rows: singlePodRows('graceful'),
+  },
+  {
+    name: 'kill-all',
+    title: 'SIGKILL every pod of every app at once',
+    variant: 'base',
+    buildsCarts: true,
+    disrupt: async (driver, pick) => {
+      const targets = await Promise.all(
+        APPS.map(async (app) => ({ app, pods: await pick(app) })),
+      );
+      await Promise.all(
+        targets.flatMap(({ pods }) =>
+          pods.map((pod) => driver.killProcess(pod.name)),
+        ),
+      );
+      return targets;
+    },
+    rows: [
+      {
+        app: 'auth',
+        expected: 'requests fail until a pod is back; every token still valid',
+        why: 'signing keys come from the shared Secret, so restarted pods verify old tokens',
+        holds: allTokens,
+      },
+      {
+        app: 'order',
+        expected:
+          'requests fail until a pod is back; every order kept; 0 duplicates',
+        why: 'orders and idempotency keys live in Redis',
+        holds: allOrders,
+      },
+      {
+        app: 'cart',
+        expected: 'requests fail until a pod is back; every cart kept',
+        why: STATE_IN_REDIS,
+        holds: allSessions,
+      },
+      {
+        app: 'cart-legacy',
+        expected: 'every cart lost',
+        why: STATE_IN_PROCESS,
+        holds: (o) => !!o.sessions && o.sessions.kept === 0,
+      },
+    ],
+  },
+  {
+    name: 'redis-kill',
+    title: 'SIGKILL the Redis pod, persistence (AOF) on',
+    variant: 'base',
+    buildsCarts: true,
+    disrupt: async (driver, pick) => {
+      const pods = await pick('redis');
+      await Promise.all(pods.map((pod) => driver.killProcess(pod.name)));
+      return [{ app: 'redis', pods }];
+    },
+    rows: [
+      {
+        app: 'redis',
+        expected: 'brief 503s; every Redis cart, order and token kept',
+        why: 'Redis wrote each change to its append-only file before answering',
+        holds: (o) => allSessions(o) && allOrders(o) && allTokens(o),
+      },
+    ],
+  },
+  {
+    name: 'redis-kill-without-aof',
+    title: 'SIGKILL the Redis pod, persistence off (a cache that forgets)',
+    variant: 'redis-without-aof',
+    buildsCarts: true,
+    disrupt: async (driver, pick) => {
+      const pods = await pick('redis');
+      await Promise.all(pods.map((pod) => driver.killProcess(pod.name)));
+      return [{ app: 'redis', pods }];
+    },
+    rows: [
+      {
+        app: 'redis',
+        expected: 'every Redis cart and order lost; access tokens still valid',
+        why: 'the state moved to Redis, and Redis kept it only in memory; JWTs carry themselves',
+        holds: (o) =>
+          !!o.sessions &&
+          o.sessions.kept === 0 &&
+          !!o.orders &&
+          o.orders.kept === 0 &&
+          allTokens(o),
+      },
+    ],
+  },
+  {
+    name: 'auth-per-pod',
+    title:
+      'AUTH_KEY_MODE=per-pod: delete one auth pod (each pod signed with its own key)',
+    variant: 'auth-per-pod',
+    buildsCarts: false,
+    disrupt: async (driver, pick) => {
+      const pods = (await pick('auth')).slice(0, 1);
+      await Promise.all(pods.map((pod) => driver.deletePod(pod.name, 0)));
+      return [{ app: 'auth', pods }];
+    },
+    rows: [
+      {
+        app: 'auth',
+        expected:
+          'some tokens no longer accepted (the key that signed them died with its pod)',
+        why: 'the signing key lived in the process',
+        holds: (o) => o.tokens.valid < o.tokens.total,
+      },
+    ],
+  },
+  {
+    name: 'legacy-without-affinity',
+    title:
+      'cart-legacy behind plain round-robin (no cookie affinity), no kill at all',
+    variant: 'base',
+    buildsCarts: true,
+    disrupt: async (driver) => {
+      await (driver as LocalDriver).setLegacyCartAffinity(false);
+      return [];
+    },
+    rows: [
+      {
+        app: 'cart-legacy',
+        expected:
+          'carts lost without any pod dying (requests land on pods that never saw the session)',
+        why: STATE_IN_PROCESS,
+        holds: (o) => !!o.sessions && o.sessions.lost > 0,
+      },
+    ],
+  },
+];
+
+export function selectScenarios(
+  names: string[] | undefined,
+  target: 'local' | 'k8s',
+): Scenario[] {
+  const available = SCENARIOS.filter(
+    // A cluster runs what is deployed: stack variants and the gateway switch are local-only.
+    (scenario) =>
+      target === 'local' ||
+      (scenario.variant === 'base' &&
+        scenario.name !== 'legacy-without-affinity'),
+  );
+  if (!names?.length) return available;
+  const unknown = names.filter(
+    (name) => !SCENARIOS.some((scenario) => scenario.name === name),
+  );
+  if (unknown.length) {
+    throw new Error(
+      `unknown scenario ${unknown.join(', ')} (have ${SCENARIOS.map((s) => s.name).join(', ')})`,
+    );
+  }
+  return available.filter((scenario) => names.includes(scenario.name));
+}
