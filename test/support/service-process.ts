@@ -69,7 +69,7 @@ export class ServiceProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async waitReady(timeoutMs = 10_000): Promise<number> {
+  async waitReady(timeoutMs = 30_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.isRunning) {

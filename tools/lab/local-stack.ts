@@ -100,7 +100,7 @@ export class LocalStack {
           options.redisPersistence ?? true,
         ),
       });
-      await this.supervisor.waitAllReady(10_000);
+      await this.supervisor.waitAllReady(30_000);
     }
 
     // The gateway first: order and cart reach auth's JWKS and order through it, as through Services.
@@ -125,7 +125,7 @@ export class LocalStack {
         }),
       ),
     );
-    await this.supervisor.waitAllReady(30_000);
+    await this.supervisor.waitAllReady(60_000);
   }
 
   /** Stops everything the stack started: pods (SIGTERM, then SIGKILL), the gateway, its files. */
