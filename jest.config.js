@@ -31,7 +31,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|jose|file-type|load-esm|uid|strtok3|token-types|@tokenizer)/)',
+    '/node_modules/(?!(@nestjs|jose|file-type|load-esm|uid|strtok3|token-types|@tokenizer|@kubernetes/client-node|openid-client|oauth4webapi)/)',
   ],
   moduleNameMapper,
   globalSetup: '<rootDir>/test/support/global-setup.ts',

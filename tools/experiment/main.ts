@@ -5,12 +5,13 @@
  *
  *   npm run experiment -- [--quick] [--scenario delete-pod,crash,...] [--users 30]
  *                         [--target local|k8s] [--url http://127.0.0.1:8080] [--out reports]
- *                         [--sabotage redis-without-aof|auth-per-pod]
+ *                         [--sabotage redis-without-aof|auth-per-pod] [--context C] [--namespace N]
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../build/ensure-built';
 import type { ClusterDriver } from '../drivers/cluster-driver';
+import { KubernetesDriver } from '../drivers/k8s-driver';
 import { LocalDriver } from '../drivers/local-driver';
 import type { LocalStackOptions } from '../lab/local-stack';
 import { formatTable, writeReports, type ExperimentReport } from './report';
@@ -56,15 +57,20 @@ async function main(): Promise<number> {
       url: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'reports') },
       sabotage: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string' },
     },
   });
-  const target = values.target;
-  if (target === 'k8s') {
+  const target = values.target as 'local' | 'k8s';
+  if (target !== 'local' && target !== 'k8s')
+    throw new UsageError('--target must be local or k8s');
+  if (target === 'k8s' && !values.url) {
     throw new UsageError(
-      '--target k8s: the Kubernetes driver is not built yet; use --target local or --url',
+      '--target k8s needs --url: the entry point (Ingress/Gateway) URL, not a port-forward',
     );
   }
-  if (target !== 'local') throw new UsageError('--target must be local or k8s');
+  if (target === 'k8s' && values.sabotage)
+    throw new UsageError('--sabotage runs local stacks only');
   const sabotage = values.sabotage as Sabotage | undefined;
   if (sabotage && !SABOTAGES.includes(sabotage)) {
     throw new UsageError(`--sabotage must be one of ${SABOTAGES.join(', ')}`);
@@ -110,7 +116,14 @@ async function main(): Promise<number> {
     let driver: ClusterDriver;
     let users: VirtualUser[];
     if (values.url) {
-      driver = LocalDriver.attach(values.url);
+      driver =
+        target === 'k8s'
+          ? await KubernetesDriver.connect({
+              baseUrl: values.url,
+              context: values.context,
+              namespace: values.namespace,
+            })
+          : LocalDriver.attach(values.url);
       // A stack started with `npm start` knows the demo users only: virtual users share them.
       users = accounts.map((_, index) => {
         const name = index % 2 ? 'bob' : 'alice';
@@ -161,7 +174,7 @@ async function main(): Promise<number> {
     schemaVersion: 1,
     startedAt,
     finishedAt: new Date().toISOString(),
-    target: 'local',
+    target,
     quick,
     virtualUsers: userCount,
     sabotage: sabotage ?? null,

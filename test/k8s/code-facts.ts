@@ -1,0 +1,180 @@
+/**
+ * What the manifests must agree with, read from the code itself (route metadata, environment
+ * schemas, build layout), never restated as string lists: when the code moves, the checks move.
+ */
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RequestMethod, type Type } from '@nestjs/common';
+import {
+  METHOD_METADATA,
+  MODULE_METADATA,
+  PATH_METADATA,
+} from '@nestjs/common/constants';
+import { HealthController } from '@app/platform/health/health.controller';
+import { z } from 'zod';
+import { AuthModule } from '../../apps/auth/src/auth.module';
+import { authEnvironmentSchema } from '../../apps/auth/src/config/auth-environment';
+import { CartModule } from '../../apps/cart/src/cart.module';
+import { cartEnvironmentSchema } from '../../apps/cart/src/config/cart-environment';
+import { orderEnvironmentSchema } from '../../apps/order/src/config/order-environment';
+import { OrderModule } from '../../apps/order/src/order.module';
+import { ROOT } from './rendering';
+
+export const APPS = ['auth', 'order', 'cart'] as const;
+export type AppName = (typeof APPS)[number];
+
+export interface AppFacts {
+  app: AppName;
+  /** The image name the Deployments and skaffold use for this app. */
+  image: string;
+  /** The app's configuration schema: what it requires, what it defaults, what it reads. */
+  environmentSchema: z.ZodType;
+  /** Every variable name the schema knows (anything else in a manifest is a typo or dead). */
+  environmentVariables: string[];
+  /** Paths of the app's own controllers (health excluded: it is not routed); '' = at the prefix. */
+  controllerPaths: string[];
+  /** Routes the app's global prefix leaves out (undefined: the app sets no global prefix). */
+  globalPrefixExclusions?: string[];
+  /** `node <this>` starts the app: nest-cli.json's entry file inside the tsc output folder. */
+  builtEntryPoint: string;
+}
+
+export interface CodeFacts {
+  /** GET routes of the HealthController, by handler: `{ live: '/healthz/live', ... }`. */
+  healthRoutes: Record<string, string>;
+  apps: Record<AppName, AppFacts>;
+  /** How long the shutdown waits for in-flight requests after closing the listener (seconds). */
+  inFlightBudgetSeconds: number;
+}
+
+const joinRoute = (...parts: (string | undefined)[]) =>
+  '/' +
+  parts
+    .flatMap((part) => (part ?? '').split('/'))
+    .filter(Boolean)
+    .join('/');
+
+/** GET routes of a controller, keyed by handler name, from Nest's own route metadata. */
+export function getRoutesOf(controller: Type): Record<string, string> {
+  const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
+  const routes: Record<string, string> = {};
+  for (const handler of Object.getOwnPropertyNames(controller.prototype)) {
+    const method = (controller.prototype as Record<string, unknown>)[handler];
+    if (typeof method !== 'function' || handler === 'constructor') continue;
+    const path = Reflect.getMetadata(PATH_METADATA, method) as
+      string | undefined;
+    if (path === undefined) continue;
+    if (Reflect.getMetadata(METHOD_METADATA, method) !== RequestMethod.GET)
+      continue;
+    routes[handler] = joinRoute(base, path);
+  }
+  return routes;
+}
+
+function controllerPathsOf(module: Type): string[] {
+  const controllers = (Reflect.getMetadata(
+    MODULE_METADATA.CONTROLLERS,
+    module,
+  ) ?? []) as Type[];
+  return controllers.map((controller) =>
+    joinRoute(Reflect.getMetadata(PATH_METADATA, controller) as string),
+  );
+}
+
+/** Top-level keys of an object schema, through refinements and transforms. */
+function variableNamesOf(schema: z.ZodType): string[] {
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodPipe)
+    return variableNamesOf(schema.in as z.ZodType);
+  throw new Error(`cannot list the variables of a ${schema.constructor.name}`);
+}
+
+/** `app.setGlobalPrefix(prefix, { exclude: [...] })` in main.ts, read from the source. */
+function globalPrefixExclusionsOf(app: AppName): string[] | undefined {
+  const main = readFileSync(join(ROOT, 'apps', app, 'src', 'main.ts'), 'utf8');
+  if (!main.includes('setGlobalPrefix(')) return undefined;
+  const exclude = /setGlobalPrefix\([^)]*exclude:\s*\[([^\]]*)\]/s.exec(main);
+  return [...(exclude?.[1] ?? '').matchAll(/['"`]([^'"`]+)['"`]/g)].map(
+    ([, route]) => joinRoute(route),
+  );
+}
+
+function builtEntryPointOf(app: AppName): string {
+  const nestCli = JSON.parse(
+    readFileSync(join(ROOT, 'nest-cli.json'), 'utf8'),
+  ) as {
+    projects: Record<
+      string,
+      {
+        sourceRoot: string;
+        entryFile: string;
+        compilerOptions: { tsConfigPath: string };
+      }
+    >;
+  };
+  const project = nestCli.projects[app];
+  const tsconfig = JSON.parse(
+    readFileSync(join(ROOT, project.compilerOptions.tsConfigPath), 'utf8'),
+  ) as { compilerOptions: { outDir: string } };
+  // tsc keeps the layout under the root dir (the repository), so the entry file sits below outDir.
+  const outDir = join(
+    project.compilerOptions.tsConfigPath,
+    '..',
+    tsconfig.compilerOptions.outDir,
+  );
+  return join(outDir, project.sourceRoot, `${project.entryFile}.js`);
+}
+
+function inFlightBudgetSeconds(): number {
+  const source = readFileSync(
+    join(ROOT, 'libs', 'platform', 'src', 'shutdown', 'graceful-shutdown.ts'),
+    'utf8',
+  );
+  const budget = /inFlightTimeoutMs\s*=\s*([\d_]+)/.exec(source);
+  if (!budget)
+    throw new Error(
+      'graceful-shutdown.ts: the in-flight default (inFlightTimeoutMs = ...) moved; update code-facts.ts',
+    );
+  return Number(budget[1].replaceAll('_', '')) / 1000;
+}
+
+function appFacts(
+  app: AppName,
+  module: Type,
+  environmentSchema: z.ZodType,
+): AppFacts {
+  return {
+    app,
+    image: `what-survives/${app}`,
+    environmentSchema,
+    environmentVariables: variableNamesOf(environmentSchema),
+    controllerPaths: controllerPathsOf(module),
+    globalPrefixExclusions: globalPrefixExclusionsOf(app),
+    builtEntryPoint: builtEntryPointOf(app),
+  };
+}
+
+let facts: CodeFacts | undefined;
+
+export function codeFacts(): CodeFacts {
+  facts ??= {
+    healthRoutes: getRoutesOf(HealthController),
+    apps: {
+      auth: appFacts('auth', AuthModule, authEnvironmentSchema),
+      order: appFacts('order', OrderModule, orderEnvironmentSchema),
+      cart: appFacts('cart', CartModule, cartEnvironmentSchema),
+    },
+    inFlightBudgetSeconds: inFlightBudgetSeconds(),
+  };
+  return facts;
+}
+
+/** The app a container runs, by image name (tag or digest ignored). */
+export function appOfImage(
+  facts: CodeFacts,
+  image: string | undefined,
+): AppFacts | undefined {
+  const name = (image ?? '').replace(/@.*$/, '').replace(/:[^/:]+$/, '');
+  return Object.values(facts.apps).find((app) => app.image === name);
+}

@@ -1,0 +1,532 @@
+import { join } from 'node:path';
+import { codeFacts } from './code-facts';
+import {
+  allowedConnections,
+  checkAutoscalers,
+  checkDisruptionBudgets,
+  checkEntryPoint,
+  checkEnvironment,
+  checkGeneratedConfiguration,
+  checkNames,
+  checkPorts,
+  checkProbes,
+  checkReferences,
+  checkResources,
+  checkSecurity,
+  checkSelectorsAndLabels,
+  checkServices,
+  checkShutdownAndSpread,
+  type NetworkEndpoint,
+  workloadsOf,
+} from './manifest-checks';
+import {
+  copyOf,
+  ensureDevSecrets,
+  fromRoot,
+  K8S_DIR,
+  type KubernetesObject,
+  kustomizations,
+  renderKustomization,
+  renderKustomizations,
+} from './rendering';
+import { schemaErrors, unknownFields } from './schema-checks';
+
+/**
+ * Offline verification of k8s/: every kustomization rendered by `kubectl kustomize`, validated
+ * against the Kubernetes schemas (strictly: unknown fields fail), and held to policies tied to the
+ * code. Then the same checks shown failing on deliberately broken manifests.
+ */
+
+const facts = codeFacts();
+const BASE = join(K8S_DIR, 'base');
+const DEV = join(K8S_DIR, 'overlays', 'dev');
+
+/** Outside the namespace: what docs/kubernetes.md installs, and the cluster DNS. */
+const ENTRY_POINT: NetworkEndpoint = {
+  name: 'traefik',
+  namespace: 'traefik',
+  namespaceLabels: { 'kubernetes.io/metadata.name': 'traefik' },
+  labels: { 'app.kubernetes.io/name': 'traefik' },
+  ports: [{ name: 'web', port: 8000, protocol: 'TCP' }],
+};
+const KUBE_DNS: NetworkEndpoint = {
+  name: 'kube-dns',
+  namespace: 'kube-system',
+  namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
+  labels: { 'k8s-app': 'kube-dns' },
+  ports: [
+    { name: 'dns', port: 53, protocol: 'UDP' },
+    { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+  ],
+};
+const OUTSIDE = [ENTRY_POINT, KUBE_DNS];
+
+/** Exactly the calls the code makes (docs/DESIGN.md); everything else must be denied. */
+const EXPECTED_CONNECTIONS = [
+  'traefik -> auth:http/TCP',
+  'traefik -> order:http/TCP',
+  'traefik -> cart:http/TCP',
+  'traefik -> cart-legacy:http/TCP',
+  'order -> auth:http/TCP', // JWKS
+  'cart -> auth:http/TCP', // JWKS
+  'cart-legacy -> auth:http/TCP', // JWKS
+  'cart -> order:http/TCP', // checkout
+  'cart-legacy -> order:http/TCP', // checkout
+  'auth -> redis:redis/TCP',
+  'order -> redis:redis/TCP',
+  'cart -> redis:redis/TCP',
+  ...['auth', 'order', 'cart', 'cart-legacy'].flatMap((app) => [
+    `${app} -> kube-dns:dns/UDP`,
+    `${app} -> kube-dns:dns-tcp/TCP`,
+  ]),
+].sort();
+
+const REPLICAS: Record<string, number> = {
+  auth: 2,
+  order: 3,
+  cart: 3,
+  'cart-legacy': 3,
+  redis: 1,
+};
+
+let rendered = new Map<string, KubernetesObject[]>();
+
+beforeAll(async () => {
+  // The dev overlay's secretGenerator reads git-ignored files; make them if this clone has none.
+  ensureDevSecrets();
+  rendered = await renderKustomizations(kustomizations());
+});
+
+describe.each(
+  kustomizations().map((directory) => [fromRoot(directory), directory]),
+)('kustomization %s', (_name, directory) => {
+  const objects = () => rendered.get(directory) ?? [];
+
+  it('renders with kubectl kustomize', () => {
+    expect(objects().length).toBeGreaterThan(0);
+  });
+
+  it('matches the Kubernetes schemas (types, required fields, enums)', () => {
+    expect(schemaErrors(objects())).toEqual([]);
+  });
+
+  it('has no field the Kubernetes API does not define', () => {
+    expect(unknownFields(objects())).toEqual([]);
+  });
+
+  it('uses names and labels the API server accepts', () => {
+    expect(checkNames(objects())).toEqual([]);
+  });
+
+  it('selects its own pods, labelled app=<name>', () => {
+    expect(checkSelectorsAndLabels(objects())).toEqual([]);
+  });
+
+  it('runs the replica counts of the design', () => {
+    expect(
+      Object.fromEntries(
+        workloadsOf(objects()).map((workload) => [
+          workload.name,
+          workload.replicas,
+        ]),
+      ),
+    ).toEqual(REPLICAS);
+  });
+
+  it('probes routes that exist in HealthController', () => {
+    expect(checkProbes(objects(), facts)).toEqual([]);
+  });
+
+  it('gives every container CPU and memory requests and limits', () => {
+    expect(checkResources(objects())).toEqual([]);
+  });
+
+  it('runs every container non-root, read-only, without capabilities', () => {
+    expect(checkSecurity(objects())).toEqual([]);
+  });
+
+  it('backs every Service and Ingress backend with pods and ports', () => {
+    expect(checkServices(objects())).toEqual([]);
+  });
+
+  it('has one PodDisruptionBudget per Deployment, still allowing a drain', () => {
+    expect(checkDisruptionBudgets(objects())).toEqual([]);
+  });
+
+  it('allows exactly the connections the code makes', () => {
+    expect(allowedConnections(objects(), OUTSIDE)).toEqual(
+      EXPECTED_CONNECTIONS,
+    );
+  });
+
+  it('autoscales order only', () => {
+    expect(
+      objects()
+        .filter((object) => object.kind === 'HorizontalPodAutoscaler')
+        .map((object) => object.metadata.name),
+    ).toEqual(['order']);
+  });
+
+  // The base carries no Secrets (each overlay brings its own): only overlays can start.
+  if (directory === BASE) return;
+
+  it('produces every Secret and ConfigMap key the pods refer to', () => {
+    expect(checkReferences(objects())).toEqual([]);
+  });
+
+  it('generates every Secret and ConfigMap (hash-named, never committed)', () => {
+    expect(checkGeneratedConfiguration(objects())).toEqual([]);
+  });
+
+  it('starts every app: its zod schema accepts the rendered environment', () => {
+    expect(checkEnvironment(objects(), facts)).toEqual([]);
+  });
+
+  it('exposes the port each app listens on (PORT)', () => {
+    expect(checkPorts(objects(), facts)).toEqual([]);
+  });
+
+  it('shuts down within the grace period and spreads replicas', () => {
+    expect(checkShutdownAndSpread(objects(), facts)).toEqual([]);
+  });
+
+  it('routes each controller path to its app, with affinity for memory sessions', () => {
+    expect(checkEntryPoint(objects(), facts)).toEqual([]);
+  });
+
+  it('autoscales only workloads that can lose a pod for free', () => {
+    expect(checkAutoscalers(objects(), facts)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+type Mutation = (objects: KubernetesObject[]) => void;
+
+const find = (objects: KubernetesObject[], kind: string, name: string) => {
+  const object = objects.find(
+    (candidate) => candidate.kind === kind && candidate.metadata.name === name,
+  );
+  if (!object) throw new Error(`fixture needs ${kind}/${name}`);
+  return object as KubernetesObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+};
+const podOf = (objects: KubernetesObject[], name: string) =>
+  find(objects, 'Deployment', name).spec.template.spec;
+const containerOf = (objects: KubernetesObject[], name: string) =>
+  podOf(objects, name).containers[0];
+const envOf = (objects: KubernetesObject[], name: string) =>
+  containerOf(objects, name).env as { name: string; value?: string }[];
+
+describe('deliberately broken manifests are caught by the same checks', () => {
+  const broken = (mutate: Mutation) => {
+    const objects = copyOf(rendered.get(DEV) ?? []);
+    mutate(objects);
+    return objects;
+  };
+  const one = (pattern: RegExp) =>
+    expect.arrayContaining([expect.stringMatching(pattern)]);
+
+  it.each<
+    [string, Mutation, (objects: KubernetesObject[]) => string[], RegExp]
+  >([
+    [
+      'a misspelt field (readinesProbe)',
+      (objects) => {
+        const container = containerOf(objects, 'cart-legacy');
+        container.readinesProbe = container.readinessProbe;
+        delete container.readinessProbe;
+      },
+      unknownFields,
+      /containers\[0\]\.readinesProbe: unknown field \(did you mean "readinessProbe"\?\)/,
+    ],
+    [
+      'the same misspelling, seen as a missing probe',
+      (objects) => {
+        const container = containerOf(objects, 'cart-legacy');
+        container.readinesProbe = container.readinessProbe;
+        delete container.readinessProbe;
+      },
+      (objects) => checkProbes(objects, facts),
+      /cart-legacy container cart-legacy: no readinessProbe/,
+    ],
+    [
+      'a wrong type (replicas: "3")',
+      (objects) => {
+        find(objects, 'Deployment', 'order').spec.replicas = '3';
+      },
+      schemaErrors,
+      /Deployment\/order: .*replicas must be integer/,
+    ],
+    [
+      'a probe path the app does not serve',
+      (objects) => {
+        containerOf(objects, 'order').livenessProbe.httpGet.path =
+          '/healthz/alive';
+      },
+      (objects) => checkProbes(objects, facts),
+      /livenessProbe path \/healthz\/alive is not a route of HealthController/,
+    ],
+    [
+      'readiness probing the liveness route',
+      (objects) => {
+        containerOf(objects, 'auth').readinessProbe.httpGet.path =
+          '/healthz/live';
+      },
+      (objects) => checkProbes(objects, facts),
+      /readinessProbe path \/healthz\/live \(expected \/healthz\/ready\)/,
+    ],
+    [
+      'a Deployment selector that misses its pods',
+      (objects) => {
+        find(objects, 'Deployment', 'order').spec.selector.matchLabels[
+          'app.kubernetes.io/name'
+        ] = 'orders';
+      },
+      checkSelectorsAndLabels,
+      /Deployment\/order: selector .* does not select its own pod template/,
+    ],
+    [
+      'a Service selector that matches nothing',
+      (objects) => {
+        find(objects, 'Service', 'cart').spec.selector[
+          'app.kubernetes.io/name'
+        ] = 'carts';
+      },
+      checkServices,
+      /Service\/cart: selector .* matches no pod template/,
+    ],
+    [
+      'a Service targetPort no container has',
+      (objects) => {
+        find(objects, 'Service', 'auth').spec.ports[0].targetPort = 'web';
+      },
+      checkServices,
+      /Service\/auth: port http targets web, which Deployment\/auth does not expose/,
+    ],
+    [
+      'a container without limits',
+      (objects) => {
+        delete containerOf(objects, 'cart').resources.limits;
+      },
+      checkResources,
+      /Deployment\/cart container cart: no memory limit/,
+    ],
+    [
+      'a container port other than PORT',
+      (objects) => {
+        containerOf(objects, 'order').ports[0].containerPort = 8080;
+      },
+      (objects) => checkPorts(objects, facts),
+      /containerPort 8080 but the app listens on PORT 3000/,
+    ],
+    [
+      'a required variable missing (ORDER_URL)',
+      (objects) => {
+        containerOf(objects, 'cart').env = envOf(objects, 'cart').filter(
+          ({ name }) => name !== 'ORDER_URL',
+        );
+      },
+      (objects) => checkEnvironment(objects, facts),
+      /Deployment\/cart container cart: cart would not start: ORDER_URL/,
+    ],
+    [
+      'a misspelt variable name (REDIS_ULR)',
+      (objects) => {
+        const variable = envOf(objects, 'order').find(
+          ({ name }) => name === 'REDIS_URL',
+        );
+        if (variable) variable.name = 'REDIS_ULR';
+      },
+      (objects) => checkEnvironment(objects, facts),
+      /sets REDIS_ULR \(from ConfigMap\/redis-connection-\w+\), which order does not read/,
+    ],
+    [
+      'POD_NAME written as a literal',
+      (objects) => {
+        const variable = envOf(objects, 'auth').find(
+          ({ name }) => name === 'POD_NAME',
+        ) as Record<string, unknown>;
+        delete variable.valueFrom;
+        variable.value = 'auth';
+      },
+      (objects) => checkEnvironment(objects, facts),
+      /POD_NAME must come from the downward API/,
+    ],
+    [
+      'a Secret key nobody generates',
+      (objects) => {
+        const variable = envOf(objects, 'auth').find(
+          ({ name }) => name === 'AUTH_USERS',
+        ) as unknown as { valueFrom: { secretKeyRef: { key: string } } };
+        variable.valueFrom.secretKeyRef.key = 'AUTH_USER';
+      },
+      checkReferences,
+      /AUTH_USERS: key AUTH_USER of Secret\/auth-users-\w+ is not rendered/,
+    ],
+    [
+      'a hand-written Secret',
+      (objects) => {
+        objects.push({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'auth-users', namespace: 'what-survives' },
+          stringData: { AUTH_USERS: 'alice:alice' },
+        });
+      },
+      checkGeneratedConfiguration,
+      /Secret\/auth-users: not from a generator .* a committed secret/,
+    ],
+    [
+      'a writable root filesystem',
+      (objects) => {
+        delete containerOf(objects, 'order').securityContext
+          .readOnlyRootFilesystem;
+      },
+      checkSecurity,
+      /Deployment\/order container order: readOnlyRootFilesystem is not true/,
+    ],
+    [
+      'a grace period shorter than preStop + drain + in-flight',
+      (objects) => {
+        podOf(objects, 'cart').terminationGracePeriodSeconds = 15;
+      },
+      (objects) => checkShutdownAndSpread(objects, facts),
+      /terminationGracePeriodSeconds 15 ≤ preStop 5 s \+ drain 3 s \+ in-flight 10 s/,
+    ],
+    [
+      'a drain raised in the ConfigMap beyond the grace period',
+      (objects) => {
+        const config = objects.find((object) =>
+          object.metadata.name.startsWith('platform-config'),
+        ) as { data: Record<string, string> } | undefined;
+        if (config) config.data.SHUTDOWN_DRAIN_MS = '20000';
+      },
+      (objects) => checkShutdownAndSpread(objects, facts),
+      /terminationGracePeriodSeconds 30 ≤ preStop 5 s \+ drain 20 s/,
+    ],
+    [
+      'no preStop drain',
+      (objects) => {
+        delete containerOf(objects, 'order').lifecycle;
+      },
+      (objects) => checkShutdownAndSpread(objects, facts),
+      /Deployment\/order container order: no preStop sleep/,
+    ],
+    [
+      'a Service name that is not a DNS label',
+      (objects) => {
+        find(objects, 'Service', 'cart-legacy').metadata.name = 'cart_legacy';
+      },
+      checkNames,
+      /Service\/cart_legacy: name "cart_legacy" is not a DNS-1035 label/,
+    ],
+    [
+      'a disruption budget that blocks every drain',
+      (objects) => {
+        find(objects, 'PodDisruptionBudget', 'auth').spec.minAvailable = 2;
+      },
+      checkDisruptionBudgets,
+      /Deployment\/auth: PodDisruptionBudget auth allows no eviction at 2 replicas/,
+    ],
+    [
+      'an autoscaler on the memory-session cart',
+      (objects) => {
+        const autoscaler = find(objects, 'HorizontalPodAutoscaler', 'order');
+        autoscaler.spec.scaleTargetRef.name = 'cart-legacy';
+      },
+      (objects) => checkAutoscalers(objects, facts),
+      /scales cart-legacy, whose sessions live in process memory/,
+    ],
+    [
+      'memory sessions without cookie affinity',
+      (objects) => {
+        delete find(objects, 'Service', 'cart-legacy').metadata.annotations;
+      },
+      (objects) => checkEntryPoint(objects, facts),
+      /Deployment\/cart-legacy keeps sessions in memory but its Service has no cookie affinity/,
+    ],
+    [
+      'a controller path the entry point forgot (/menu)',
+      (objects) => {
+        const rule = find(objects, 'Ingress', 'what-survives').spec.rules[0];
+        rule.http.paths = rule.http.paths.filter(
+          (path: { path: string }) => path.path !== '/menu',
+        );
+      },
+      (objects) => checkEntryPoint(objects, facts),
+      /the entry point does not route \/menu \(served by order\)/,
+    ],
+    [
+      'a ROUTE_PREFIX the entry point does not route',
+      (objects) => {
+        const variable = envOf(objects, 'cart-legacy').find(
+          ({ name }) => name === 'ROUTE_PREFIX',
+        );
+        if (variable) variable.value = '/old-cart';
+      },
+      (objects) => checkEntryPoint(objects, facts),
+      /the entry point does not route \/old-cart \(served by cart-legacy\)/,
+    ],
+    [
+      'health routes exposed through the entry point',
+      (objects) => {
+        find(objects, 'Ingress', 'what-survives').spec.rules[0].http.paths.push(
+          {
+            path: '/healthz',
+            pathType: 'Prefix',
+            backend: { service: { name: 'order', port: { name: 'http' } } },
+          },
+        );
+      },
+      (objects) => checkEntryPoint(objects, facts),
+      /the entry point routes \/healthz, which exposes the health routes/,
+    ],
+  ])('%s', (_case, mutate, check, finding) => {
+    expect(check(broken(mutate))).toEqual(one(finding));
+  });
+
+  it('a missing default deny lets Redis open connections', () => {
+    const connections = allowedConnections(
+      broken((objects) => {
+        objects.splice(
+          objects.indexOf(find(objects, 'NetworkPolicy', 'default-deny')),
+          1,
+        );
+      }),
+      OUTSIDE,
+    );
+    // Every app has egress rules of its own; Redis relies on the default deny for its egress.
+    expect(connections).not.toEqual(EXPECTED_CONNECTIONS);
+    expect(connections).toContain('redis -> kube-dns:dns/UDP');
+  });
+
+  it('a missing DNS rule cuts every app off from kube-dns', () => {
+    const connections = allowedConnections(
+      broken((objects) => {
+        objects.splice(
+          objects.indexOf(find(objects, 'NetworkPolicy', 'allow-dns')),
+          1,
+        );
+      }),
+      OUTSIDE,
+    );
+    expect(connections.filter((line) => line.includes('kube-dns'))).toEqual([]);
+  });
+
+  it('an overlay without `namespace:` leaves the pods pointing at Secrets that do not exist', () => {
+    // A real kustomization on disk (the first dev overlay had this bug): rendered, then checked.
+    const objects = renderKustomization(
+      join(__dirname, 'fixtures', 'overlay-without-namespace'),
+    );
+    expect(checkReferences(objects)).toEqual(
+      one(
+        /Deployment\/auth container auth: AUTH_USERS: key AUTH_USERS of Secret\/auth-users is not rendered/,
+      ),
+    );
+    expect(checkReferences(objects)).toEqual(
+      one(
+        /Deployment\/auth volume signing-keys: Secret\/auth-signing-keys is not rendered/,
+      ),
+    );
+  });
+});
