@@ -1,9 +1,18 @@
+/// <reference lib="dom" />
+// The page.evaluate callbacks below run in the browser.
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchChromium } from '../support/browser';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -108,6 +117,50 @@ describe('npm run experiment', () => {
       ...firstChart.matchAll(/class="series" data-app="([^"]+)"/g),
     ].map((match) => match[1]);
     expect(series).toEqual(['auth', 'order', 'cart', 'cart-legacy']);
+
+    // The report as a person sees it: rendered by Chromium, offline, screenshot kept under reports/.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({
+        viewport: { width: 1280, height: 900 },
+      });
+      const requested: string[] = [];
+      page.on('request', (request) => requested.push(request.url()));
+      const htmlFile = join(
+        run.out,
+        readdirSync(run.out).find((name) => name.endsWith('.html')) as string,
+      );
+      await page.goto(`file://${htmlFile}`);
+      expect(requested.filter((url) => !url.startsWith('file://'))).toEqual([]);
+      const rendered = await page.evaluate(() => ({
+        verdict: document.querySelector('.verdict')?.textContent,
+        rows: document.querySelectorAll('tbody tr').length,
+        charts: [...document.querySelectorAll('svg')].map((svg) => ({
+          width: svg.getBoundingClientRect().width,
+          series: [...svg.querySelectorAll('polyline.series')].map((line) =>
+            line.getAttribute('data-app'),
+          ),
+          points: [...svg.querySelectorAll('polyline.series')].map(
+            (line) => (line as SVGPolylineElement).points.length,
+          ),
+        })),
+      }));
+      expect(rendered.verdict).toContain('every outcome as expected');
+      expect(rendered.rows).toBe(5);
+      expect(rendered.charts).toHaveLength(2);
+      for (const chart of rendered.charts) {
+        expect(chart.width).toBeGreaterThan(300);
+        expect(chart.series).toEqual(['auth', 'order', 'cart', 'cart-legacy']);
+        chart.points.forEach((points) => expect(points).toBeGreaterThan(5));
+      }
+      mkdirSync(join(ROOT, 'reports'), { recursive: true });
+      await page.screenshot({
+        path: join(ROOT, 'reports', 'experiment-report.png'),
+        fullPage: true,
+      });
+    } finally {
+      await browser.close();
+    }
   }, 160_000);
 
   it('exits non-zero and names the row when the system is broken on purpose (Redis without persistence)', async () => {

@@ -351,7 +351,7 @@ function describe(o: Observation, userCount: number): string {
   parts.push(`tokens valid ${o.tokens.valid}/${o.tokens.total}`);
   if (o.sessions && o.sessions.total) {
     parts.push(
-      `carts lost ${o.sessions.lost}/${o.sessions.total} (${percent(o.sessions.lost, o.sessions.total)}; on the disrupted pod: ${o.sessions.expectedLost} = ${percent(o.sessions.expectedLost, userCount)})`,
+      `carts lost ${o.sessions.lost}/${o.sessions.total} (${percent(o.sessions.lost, o.sessions.total)}; held by disrupted pods: ${o.sessions.expectedLost} = ${percent(o.sessions.expectedLost, userCount)})`,
     );
   }
   if (o.orders)
