@@ -236,7 +236,9 @@ describe('cart sessions: Redis store vs memory store', () => {
     const pod = await cart('redis', { SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3' });
     const client = new CartClient(pod.url, '/cart');
     // Counted from the server's own record of the login, not from when the request was sent.
-    const createdAt = Date.parse((await (await client.login(token)).json()).sessionCreatedAt);
+    const createdAt = Date.parse(
+      (await (await client.login(token)).json()).sessionCreatedAt,
+    );
     expect((await client.show()).status).toBe(200);
     await sleep(1000);
     expect((await client.show()).status).toBe(200);

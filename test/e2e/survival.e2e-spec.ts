@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterDriver } from '../../tools/drivers/cluster-driver';
 import { createDriver } from '../../tools/drivers/create-driver';
@@ -15,9 +18,11 @@ import { StoryUser } from '../../tools/client/story-client';
  */
 describe('what survives a pod kill (through the entry point)', () => {
   let cluster: ClusterDriver;
+  // Passwords nothing else in the logs could contain, so the secret scan below means something.
+  const passwords = { alice: 'alice-pw-9f3kq2', bob: 'bob-pw-7h2mx8' };
   const users: StoryUser[] = [];
   const user = async (name: 'alice' | 'bob') => {
-    const story = new StoryUser(cluster.baseUrl, name, name);
+    const story = new StoryUser(cluster.baseUrl, name, passwords[name]);
     expect((await story.login()).status).toBe(200);
     users.push(story);
     return story;
@@ -26,6 +31,7 @@ describe('what survives a pod kill (through the entry point)', () => {
   beforeAll(async () => {
     cluster = await createDriver({
       replicas: { auth: 2, order: 3, cart: 2, 'cart-legacy': 3 },
+      users: `alice:${passwords.alice},bob:${passwords.bob}`,
     });
   }, 60_000);
   afterAll(async () => {
@@ -95,7 +101,8 @@ describe('what survives a pod kill (through the entry point)', () => {
   });
 
   it('auth: a token survives the death of the auth pod that issued it', async () => {
-    const bob = new StoryUser(cluster.baseUrl, 'bob', 'bob');
+    const bob = new StoryUser(cluster.baseUrl, 'bob', passwords.bob);
+    users.push(bob);
     const login = await bob.login();
     expect(login.pod).toMatch(/^auth-/);
     await cluster.deletePod(login.pod as string, 0);
@@ -222,5 +229,77 @@ describe('what survives a pod kill (through the entry point)', () => {
     expect(cart.body.items).toEqual([
       expect.objectContaining({ sku: 'cappuccino', qty: 1 }),
     ]);
+  });
+
+  it('the entry point does not expose /metrics (each pod serves it to Prometheus directly)', async () => {
+    const response = await fetch(`${cluster.baseUrl}/metrics`);
+    expect(response.status).toBe(404);
+  });
+
+  describe('logs (local stack: every pod logs to a file)', () => {
+    const logLines = (): Array<{ file: string; line: string }> => {
+      const directory =
+        cluster instanceof LocalDriver
+          ? cluster.ownedStack?.logDirectory
+          : undefined;
+      if (!directory) return [];
+      return readdirSync(directory).flatMap((file) =>
+        readFileSync(join(directory, file), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => ({ file, line })),
+      );
+    };
+
+    it('one request id follows a checkout from the gateway through cart and order', async () => {
+      if (!(cluster instanceof LocalDriver) || !cluster.ownedStack) return;
+      const alice = await user('alice');
+      await alice.cartLogin('/cart');
+      await alice.cartAdd('/cart', 'americano', 2);
+      await alice.cartPay('/cart', 'card');
+      const requestId = `trace-${randomUUID()}`;
+      const checkout = await alice.request('POST', '/cart/checkout', {
+        cart: '/cart',
+        headers: { 'x-request-id': requestId },
+      });
+      expect(checkout.status).toBe(201);
+      await sleep(300);
+      const traced = logLines()
+        .filter(({ line }) => line.includes(requestId))
+        .map(({ line }) => JSON.parse(line));
+      expect([...new Set(traced.map((entry) => entry.app))].sort()).toEqual([
+        'cart',
+        'order',
+      ]);
+      for (const entry of traced) {
+        expect(entry.req.id).toBe(requestId);
+        expect(entry.userId).toBe('alice');
+        expect(typeof entry.responseTime).toBe('number');
+      }
+    });
+
+    it('no token, password or cookie this suite used appears in any log line', async () => {
+      if (!(cluster instanceof LocalDriver) || !cluster.ownedStack) return;
+      const secrets = users.flatMap((story) => [
+        story.password,
+        story.tokens?.access_token,
+        story.tokens?.refresh_token,
+        // Session cookies (the gateway's affinity cookie only names a pod: not a secret).
+        ...Object.values(story.cookies)
+          .flat()
+          .filter((cookie) => cookie.split('=')[0].endsWith('_sid'))
+          .map((cookie) => decodeURIComponent(cookie.split('=')[1] ?? '')),
+      ]);
+      const meaningful = [...new Set(secrets)].filter(
+        (secret): secret is string => !!secret && secret.length >= 8,
+      );
+      expect(meaningful.length).toBeGreaterThan(10);
+      const lines = logLines();
+      expect(lines.length).toBeGreaterThan(100);
+      const leaks = lines.filter(({ line }) =>
+        meaningful.some((secret) => line.includes(secret)),
+      );
+      expect(leaks.slice(0, 3)).toEqual([]);
+    });
   });
 });

@@ -12,6 +12,7 @@ import {
   PATH_METADATA,
 } from '@nestjs/common/constants';
 import { HealthController } from '@app/platform/health/health.controller';
+import { MetricsController } from '@app/platform/observability/metrics.controller';
 import { z } from 'zod';
 import { AuthModule } from '../../apps/auth/src/auth.module';
 import { authEnvironmentSchema } from '../../apps/auth/src/config/auth-environment';
@@ -43,6 +44,8 @@ export interface AppFacts {
 export interface CodeFacts {
   /** GET routes of the HealthController, by handler: `{ live: '/healthz/live', ... }`. */
   healthRoutes: Record<string, string>;
+  /** The Prometheus scrape route of MetricsController (every app's `GET /metrics`). */
+  metricsRoute: string;
   apps: Record<AppName, AppFacts>;
   /** How long the shutdown waits for in-flight requests after closing the listener (seconds). */
   inFlightBudgetSeconds: number;
@@ -155,11 +158,22 @@ function appFacts(
   };
 }
 
+/** The one GET route of MetricsController, as Nest registers it (before any global prefix). */
+function metricsRouteOf(): string {
+  const routes = Object.values(getRoutesOf(MetricsController));
+  if (routes.length !== 1)
+    throw new Error(
+      `MetricsController has ${routes.length} GET routes (expected the one scrape route); update code-facts.ts`,
+    );
+  return routes[0];
+}
+
 let facts: CodeFacts | undefined;
 
 export function codeFacts(): CodeFacts {
   facts ??= {
     healthRoutes: getRoutesOf(HealthController),
+    metricsRoute: metricsRouteOf(),
     apps: {
       auth: appFacts('auth', AuthModule, authEnvironmentSchema),
       order: appFacts('order', OrderModule, orderEnvironmentSchema),

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { codeFacts } from './code-facts';
+import { type CodeFacts, codeFacts } from './code-facts';
 import {
   allowedConnections,
   checkAutoscalers,
@@ -7,6 +7,8 @@ import {
   checkEntryPoint,
   checkEnvironment,
   checkGeneratedConfiguration,
+  checkMetricsNotPublic,
+  checkMetricsScraping,
   checkNames,
   checkPorts,
   checkProbes,
@@ -40,6 +42,10 @@ import { schemaErrors, unknownFields } from './schema-checks';
 const facts = codeFacts();
 const BASE = join(K8S_DIR, 'base');
 const DEV = join(K8S_DIR, 'overlays', 'dev');
+/** dev + k8s/components/metrics: the one kustomization Prometheus scrapes. */
+const DEV_METRICS = join(K8S_DIR, 'overlays', 'dev-metrics');
+const SCRAPED = new Set([DEV_METRICS]);
+const APPS = ['auth', 'order', 'cart', 'cart-legacy'];
 
 /** Outside the namespace: what docs/kubernetes.md installs, and the cluster DNS. */
 const ENTRY_POINT: NetworkEndpoint = {
@@ -59,7 +65,15 @@ const KUBE_DNS: NetworkEndpoint = {
     { name: 'dns-tcp', port: 53, protocol: 'TCP' },
   ],
 };
-const OUTSIDE = [ENTRY_POINT, KUBE_DNS];
+/** Prometheus as docs/kubernetes.md installs it (kube-prometheus-stack, namespace monitoring). */
+const PROMETHEUS: NetworkEndpoint = {
+  name: 'prometheus',
+  namespace: 'monitoring',
+  namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+  labels: { 'app.kubernetes.io/name': 'prometheus' },
+  ports: [{ name: 'http-web', port: 9090, protocol: 'TCP' }],
+};
+const OUTSIDE = [ENTRY_POINT, KUBE_DNS, PROMETHEUS];
 
 /** Exactly the calls the code makes (docs/DESIGN.md); everything else must be denied. */
 const EXPECTED_CONNECTIONS = [
@@ -75,11 +89,20 @@ const EXPECTED_CONNECTIONS = [
   'auth -> redis:redis/TCP',
   'order -> redis:redis/TCP',
   'cart -> redis:redis/TCP',
-  ...['auth', 'order', 'cart', 'cart-legacy'].flatMap((app) => [
+  ...APPS.flatMap((app) => [
     `${app} -> kube-dns:dns/UDP`,
     `${app} -> kube-dns:dns-tcp/TCP`,
   ]),
 ].sort();
+
+/** Where metrics are on, Prometheus scrapes every app pod too (and nothing else). */
+const expectedConnections = (directory: string) =>
+  SCRAPED.has(directory)
+    ? [
+        ...EXPECTED_CONNECTIONS,
+        ...APPS.map((app) => `prometheus -> ${app}:http/TCP`),
+      ].sort()
+    : EXPECTED_CONNECTIONS;
 
 const REPLICAS: Record<string, number> = {
   auth: 2,
@@ -155,7 +178,7 @@ describe.each(
 
   it('allows exactly the connections the code makes', () => {
     expect(allowedConnections(objects(), OUTSIDE)).toEqual(
-      EXPECTED_CONNECTIONS,
+      expectedConnections(directory),
     );
   });
 
@@ -166,6 +189,17 @@ describe.each(
         .map((object) => object.metadata.name),
     ).toEqual(['order']);
   });
+
+  if (!SCRAPED.has(directory))
+    it('needs no Prometheus Operator CRDs (applies on a plain cluster)', () => {
+      expect(
+        objects()
+          .filter((object) =>
+            object.apiVersion.startsWith('monitoring.coreos.com/'),
+          )
+          .map((object) => `${object.kind}/${object.metadata.name}`),
+      ).toEqual([]);
+    });
 
   // The base carries no Secrets (each overlay brings its own): only overlays can start.
   if (directory === BASE) return;
@@ -197,6 +231,15 @@ describe.each(
   it('autoscales only workloads that can lose a pod for free', () => {
     expect(checkAutoscalers(objects(), facts)).toEqual([]);
   });
+
+  it('never routes /metrics (or where an app serves it) through the entry point', () => {
+    expect(checkMetricsNotPublic(objects(), facts)).toEqual([]);
+  });
+
+  if (SCRAPED.has(directory))
+    it('lets Prometheus scrape every app pod at /metrics (annotations, ServiceMonitor, NetworkPolicy)', () => {
+      expect(checkMetricsScraping(objects(), facts, PROMETHEUS)).toEqual([]);
+    });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -528,5 +571,246 @@ describe('deliberately broken manifests are caught by the same checks', () => {
         /Deployment\/auth volume signing-keys: Secret\/auth-signing-keys is not rendered/,
       ),
     );
+  });
+});
+
+describe('deliberately broken scrape configuration is caught by the same checks', () => {
+  const broken = (mutate: Mutation) => {
+    const objects = copyOf(rendered.get(DEV_METRICS) ?? []);
+    mutate(objects);
+    return objects;
+  };
+  const one = (pattern: RegExp) =>
+    expect.arrayContaining([expect.stringMatching(pattern)]);
+  const monitor = (objects: KubernetesObject[]) =>
+    find(objects, 'ServiceMonitor', 'apps');
+  const scraping = (objects: KubernetesObject[]) =>
+    checkMetricsScraping(objects, facts, PROMETHEUS);
+  const notPublic = (objects: KubernetesObject[]) =>
+    checkMetricsNotPublic(objects, facts);
+  const route =
+    (path: string, pathType = 'Prefix') =>
+    (objects: KubernetesObject[]) => {
+      find(objects, 'Ingress', 'what-survives').spec.rules[0].http.paths.push({
+        path,
+        pathType,
+        backend: { service: { name: 'order', port: { name: 'http' } } },
+      });
+    };
+
+  it.each<
+    [string, Mutation, (objects: KubernetesObject[]) => string[], RegExp]
+  >([
+    [
+      'a ServiceMonitor port the Services do not have',
+      (objects) => {
+        monitor(objects).spec.endpoints[0].port = 'metrics';
+      },
+      scraping,
+      /ServiceMonitor\/apps endpoints\[0\]: port "metrics" is not a port of Service\/auth \(it has http\)/,
+    ],
+    [
+      'a misspelt ServiceMonitor field (endpoint)',
+      (objects) => {
+        const spec = monitor(objects).spec;
+        spec.endpoint = spec.endpoints;
+        delete spec.endpoints;
+      },
+      unknownFields,
+      /ServiceMonitor\/apps\.spec\.endpoint: unknown field \(did you mean "endpoints"\?\)/,
+    ],
+    [
+      'the same misspelling, seen as a missing required field',
+      (objects) => {
+        const spec = monitor(objects).spec;
+        spec.endpoint = spec.endpoints;
+        delete spec.endpoints;
+      },
+      schemaErrors,
+      /ServiceMonitor\/apps: \.spec must have required property 'endpoints'/,
+    ],
+    [
+      'a misspelt endpoint field (intervall)',
+      (objects) => {
+        const endpoint = monitor(objects).spec.endpoints[0];
+        endpoint.intervall = endpoint.interval;
+        delete endpoint.interval;
+      },
+      unknownFields,
+      /ServiceMonitor\/apps\.spec\.endpoints\[0\]\.intervall: unknown field \(did you mean "interval"\?\)/,
+    ],
+    [
+      'a misspelt ServiceMonitor metadata field (label)',
+      (objects) => {
+        const metadata = monitor(objects).metadata as Record<string, unknown>;
+        metadata.label = metadata.labels;
+        delete metadata.labels;
+      },
+      unknownFields,
+      /ServiceMonitor\/apps\.metadata\.label: unknown field \(did you mean "labels"\?\)/,
+    ],
+    [
+      'an interval Prometheus cannot read',
+      (objects) => {
+        monitor(objects).spec.endpoints[0].interval = '15 seconds';
+      },
+      schemaErrors,
+      /ServiceMonitor\/apps: \.spec\.endpoints\[0\]\.interval must match pattern/,
+    ],
+    [
+      'a scrape timeout longer than the interval',
+      (objects) => {
+        monitor(objects).spec.endpoints[0].scrapeTimeout = '1m';
+      },
+      scraping,
+      /endpoints\[0\]: scrapeTimeout 1m exceeds interval 15s/,
+    ],
+    [
+      'a scrape path the apps do not serve',
+      (objects) => {
+        monitor(objects).spec.endpoints[0].path = '/prometheus';
+      },
+      scraping,
+      /endpoints\[0\]: path \/prometheus, but the apps serve their metrics at \/metrics/,
+    ],
+    [
+      'a ServiceMonitor selecting by a label the Services lack',
+      (objects) => {
+        monitor(objects).spec.selector = {
+          matchLabels: { 'app.kubernetes.io/component': 'api' },
+        };
+      },
+      scraping,
+      /Service\/cart-legacy: no ServiceMonitor selects it/,
+    ],
+    [
+      'a ServiceMonitor that also selects Redis',
+      (objects) => {
+        monitor(objects).spec.selector = {
+          matchExpressions: [
+            { key: 'app.kubernetes.io/name', operator: 'Exists' },
+          ],
+        };
+      },
+      scraping,
+      /ServiceMonitor\/apps: selects Service\/redis, whose pods serve no \/metrics/,
+    ],
+    [
+      "a ServiceMonitor outside the apps' namespace (an overlay without `namespace:`)",
+      (objects) => {
+        delete monitor(objects).metadata.namespace;
+      },
+      scraping,
+      /ServiceMonitor\/apps: selector .* selects no Service \(by Service labels\) in namespace \(unset: wherever kubectl applies it\)/,
+    ],
+    [
+      'an annotation port other than the container port',
+      (objects) => {
+        find(objects, 'Deployment', 'order').spec.template.metadata.annotations[
+          'prometheus.io/port'
+        ] = '8080';
+      },
+      scraping,
+      /Deployment\/order container order: pod annotation prometheus\.io\/port is 8080 but \/metrics is served on containerPort 3000 \(http\)/,
+    ],
+    [
+      'a Deployment without the scrape annotations',
+      (objects) => {
+        delete find(objects, 'Deployment', 'cart-legacy').spec.template.metadata
+          .annotations;
+      },
+      scraping,
+      /Deployment\/cart-legacy container cart-legacy: pod annotation prometheus\.io\/scrape is undefined/,
+    ],
+    [
+      'no NetworkPolicy admitting Prometheus (the default deny drops the scrapes)',
+      (objects) => {
+        objects.splice(
+          objects.indexOf(
+            find(objects, 'NetworkPolicy', 'allow-metrics-scrape'),
+          ),
+          1,
+        );
+      },
+      scraping,
+      /Deployment\/auth: the NetworkPolicies do not admit prometheus \(namespace monitoring\) to port http/,
+    ],
+    [
+      'the entry point routing /metrics',
+      route('/metrics'),
+      notPublic,
+      /Ingress\/what-survives path \/metrics \(Prefix\) routes \/metrics to Service\/order: metrics are for Prometheus/,
+    ],
+    [
+      'a catch-all route (/)',
+      route('/'),
+      notPublic,
+      /Ingress\/what-survives path \/ \(Prefix\) routes \/metrics/,
+    ],
+    [
+      'an ImplementationSpecific /m route (a string prefix of /metrics for Traefik)',
+      route('/m', 'ImplementationSpecific'),
+      notPublic,
+      /path \/m \(ImplementationSpecific\) routes \/metrics/,
+    ],
+    [
+      'a default backend',
+      (objects) => {
+        find(objects, 'Ingress', 'what-survives').spec.defaultBackend = {
+          service: { name: 'order', port: { name: 'http' } },
+        };
+      },
+      notPublic,
+      /Ingress\/what-survives: a default backend routes every unmatched path, \/metrics included/,
+    ],
+  ])('%s', (_case, mutate, check, finding) => {
+    expect(check(broken(mutate))).toEqual(one(finding));
+  });
+
+  it('a global prefix that swallows /metrics: 404 for Prometheus, public under /cart', () => {
+    // The code facts as if apps/cart/src/main.ts left `metrics` out of the prefix's exclusions.
+    const cart = facts.apps.cart;
+    const swallowed: CodeFacts = {
+      ...facts,
+      apps: {
+        ...facts.apps,
+        cart: {
+          ...cart,
+          globalPrefixExclusions: (cart.globalPrefixExclusions ?? []).filter(
+            (route) => route !== facts.metricsRoute,
+          ),
+        },
+      },
+    };
+    const objects = rendered.get(DEV_METRICS) ?? [];
+    expect(checkMetricsNotPublic(objects, swallowed)).toEqual(
+      one(
+        /Ingress\/what-survives path \/cart \(Prefix\) routes \/cart\/metrics to cart, which serves its metrics there/,
+      ),
+    );
+    expect(checkMetricsNotPublic(objects, swallowed)).toEqual(
+      one(
+        /path \/legacy-cart \(Prefix\) routes \/legacy-cart\/metrics to cart-legacy/,
+      ),
+    );
+    expect(checkMetricsScraping(objects, swallowed, PROMETHEUS)).toEqual(
+      one(
+        /apps\/cart\/src\/main\.ts: the global prefix does not exclude \/metrics, so the app serves its metrics under the prefix/,
+      ),
+    );
+  });
+
+  it('a ServiceMonitor port that does not exist, in a real kustomization on disk', () => {
+    const objects = renderKustomization(
+      join(__dirname, 'fixtures', 'metrics-wrong-port'),
+    );
+    expect(checkMetricsScraping(objects, facts, PROMETHEUS)).toEqual(
+      one(
+        /ServiceMonitor\/apps endpoints\[0\]: port "metrics" is not a port of Service\/order \(it has http\), so Prometheus finds no target there/,
+      ),
+    );
+    // A valid object all the same: only the cross-check with the Services sees it.
+    expect(schemaErrors(objects)).toEqual([]);
+    expect(unknownFields(objects)).toEqual([]);
   });
 });

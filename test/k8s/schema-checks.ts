@@ -6,13 +6,18 @@
  *    dropped by a lenient client, and the pod runs without the probe). The field catalogue comes
  *    from the Kubernetes OpenAPI definitions as generated into @kubernetes/client-node's models
  *    (every model lists its fields and their types); every field of every object is looked up.
+ * 3. Custom resources (the ServiceMonitor of k8s/components/metrics), which neither knows: held
+ *    to hand-written JSON schemas (custom-resource-schemas.ts) with ajv, their metadata to the
+ *    ObjectMeta catalogue of 2.
  */
 import { execFileSync } from 'node:child_process';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { CUSTOM_RESOURCE_SCHEMAS } from './custom-resource-schemas';
 import { type KubernetesObject, nameOf, ROOT } from './rendering';
 
 interface ValidatingModel {
@@ -57,6 +62,18 @@ function withoutLineBreaksInSecretData(
 export function schemaErrors(objects: KubernetesObject[]): string[] {
   const errors: string[] = [];
   for (const object of objects) {
+    const custom = customResourceErrors(object);
+    if (custom) {
+      errors.push(
+        ...custom
+          .filter((error) => error.keyword !== 'additionalProperties')
+          .map(
+            (error) =>
+              `${nameOf(object)}: ${pathOf(error) || '(root)'} ${error.message}`,
+          ),
+      );
+      continue;
+    }
     const Model = MODELS[`${object.apiVersion}/${object.kind}`];
     if (!Model) {
       errors.push(
@@ -72,6 +89,65 @@ export function schemaErrors(objects: KubernetesObject[]): string[] {
   }
   return errors;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Custom resources
+
+const ajv = new Ajv({ allErrors: true, verbose: true });
+const customValidators = new Map<string, ValidateFunction>();
+
+/** ajv's findings for a custom resource; undefined when the kind is not a known custom one. */
+function customResourceErrors(
+  object: KubernetesObject,
+): ErrorObject[] | undefined {
+  const key = `${object.apiVersion}/${object.kind}`;
+  const schema = CUSTOM_RESOURCE_SCHEMAS[key];
+  if (!schema) return undefined;
+  let validate = customValidators.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    customValidators.set(key, validate);
+  }
+  validate(object);
+  // anyOf repeats the complaints of its branches; report the branches only.
+  return (validate.errors ?? []).filter((error) => error.keyword !== 'anyOf');
+}
+
+/** `/spec/endpoints/0/port` → `.spec.endpoints[0].port`, the way unknownFields writes paths. */
+const pathOf = (error: ErrorObject) =>
+  error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join('');
+
+/** Unknown fields of a custom resource: its schema's `additionalProperties: false`, metadata. */
+function customResourceUnknownFields(
+  object: KubernetesObject,
+  errors: ErrorObject[],
+  problems: string[],
+): void {
+  for (const error of errors) {
+    if (error.keyword !== 'additionalProperties') continue;
+    const key = String(error.params.additionalProperty);
+    const known = Object.keys(
+      (error.parentSchema as { properties?: object } | undefined)?.properties ??
+        {},
+    );
+    problems.push(
+      `${nameOf(object)}${pathOf(error)}.${key}: unknown field${didYouMean(key, known)}`,
+    );
+  }
+  collectUnknownFields(
+    object.metadata,
+    'V1ObjectMeta',
+    `${nameOf(object)}.metadata`,
+    problems,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Built-in kinds: the field catalogue
 
 /** Model name → [field, type] pairs, e.g. V1Probe → [["httpGet", "V1HTTPGetAction"], ...]. */
 type FieldCatalogue = Record<string, [string, string][]>;
@@ -176,21 +252,31 @@ function collectUnknownFields(
       collectUnknownFields(item, fieldType, `${path}.${key}`, problems);
       continue;
     }
-    const closest = [...known.keys()].sort(
-      (a, b) => editDistance(key, a) - editDistance(key, b),
-    )[0];
-    const hint =
-      closest && editDistance(key, closest) <= 3
-        ? ` (did you mean "${closest}"?)`
-        : '';
-    problems.push(`${path}.${key}: unknown field${hint}`);
+    problems.push(
+      `${path}.${key}: unknown field${didYouMean(key, [...known.keys()])}`,
+    );
   }
+}
+
+/** ` (did you mean "readinessProbe"?)` when a known field is within three edits, else ''. */
+function didYouMean(key: string, known: string[]): string {
+  const closest = [...known].sort(
+    (a, b) => editDistance(key, a) - editDistance(key, b),
+  )[0];
+  return closest && editDistance(key, closest) <= 3
+    ? ` (did you mean "${closest}"?)`
+    : '';
 }
 
 /** Every field no Kubernetes schema defines, by path; an API server would reject or drop them. */
 export function unknownFields(objects: KubernetesObject[]): string[] {
   const problems: string[] = [];
   for (const object of objects) {
+    const custom = customResourceErrors(object);
+    if (custom) {
+      customResourceUnknownFields(object, custom, problems);
+      continue;
+    }
     const model = modelNameOf(object);
     if (!model) {
       problems.push(

@@ -5,6 +5,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Pod } from './pod';
@@ -204,6 +205,12 @@ export function createGateway(options: GatewayOptions): Server {
   };
 
   return createServer(async (request, response) => {
+    // The entry point names every request (as an ingress controller does); pods log and echo it.
+    const incoming = request.headers['x-request-id'];
+    const requestId =
+      typeof incoming === 'string' && incoming ? incoming : randomUUID();
+    request.headers['x-request-id'] = requestId;
+    response.setHeader('x-request-id', requestId);
     const body = await readBody(request).catch(() => undefined);
     if (!body) return gatewayError(response, 413, 'request body too large');
     const route = routeFor(request.url ?? '/');

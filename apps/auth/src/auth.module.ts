@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import {
   environmentConfigModule,
   HealthModule,
+  ObservabilityModule,
   RedisModule,
 } from '@app/platform';
 import { authEnvironmentSchema } from './config/auth-environment';
@@ -15,6 +16,7 @@ import { UserDirectoryService } from './users/user-directory.service';
 @Module({
   imports: [
     environmentConfigModule(authEnvironmentSchema),
+    ObservabilityModule.forApp('auth'),
     HealthModule,
     RedisModule,
   ],

@@ -10,6 +10,7 @@ import {
   closeRedisClient,
   environmentConfigModule,
   HealthModule,
+  ObservabilityModule,
   type RedisClient,
 } from '@app/platform';
 import { CartController } from './cart/cart.controller';
@@ -28,6 +29,10 @@ import { SessionMiddleware } from './session/session.middleware';
 @Module({
   imports: [
     environmentConfigModule(cartEnvironmentSchema),
+    // The deployment's name: one image runs as `cart` (Redis sessions) and `cart-legacy` (memory).
+    ObservabilityModule.forApp(
+      process.env.SESSION_STORE === 'memory' ? 'cart-legacy' : 'cart',
+    ),
     HealthModule,
     IdentityModule,
   ],

@@ -11,5 +11,8 @@ void bootstrapService('cart', CartModule, (app) => {
       infer: true,
     });
   // One image, two deployments: `/cart` (Redis sessions) or `/legacy-cart` (memory sessions).
-  app.setGlobalPrefix(prefix, { exclude: ['healthz/live', 'healthz/ready'] });
+  // Probes and /metrics stay at the root, as on every pod.
+  app.setGlobalPrefix(prefix, {
+    exclude: ['healthz/live', 'healthz/ready', 'metrics'],
+  });
 });

@@ -3,6 +3,7 @@ import { IdentityModule } from '@app/identity';
 import {
   environmentConfigModule,
   HealthModule,
+  ObservabilityModule,
   RedisModule,
 } from '@app/platform';
 import { orderEnvironmentSchema } from './config/order-environment';
@@ -14,6 +15,7 @@ import { OrdersService } from './orders/orders.service';
 @Module({
   imports: [
     environmentConfigModule(orderEnvironmentSchema),
+    ObservabilityModule.forApp('order'),
     HealthModule,
     RedisModule,
     IdentityModule,

@@ -6,6 +6,7 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { ACCESS_TOKEN_ALGORITHMS } from '@app/contracts';
+import { counter } from '@app/platform';
 import type { IdentityEnvironment } from './identity-environment';
 
 export interface AuthenticatedUser {
@@ -60,7 +61,9 @@ export class AccessTokenVerifier {
       });
       return { id: payload.sub as string, accessToken: token, claims: payload };
     } catch (error) {
-      throw this.toHttpError(error);
+      const httpError = this.toHttpError(error);
+      verificationFailures.inc({ reason: failureReason(error) });
+      throw httpError;
     }
   }
 
@@ -83,6 +86,26 @@ export class AccessTokenVerifier {
     }
     return new UnauthorizedException('invalid token');
   }
+}
+
+const verificationFailures = counter(
+  'jwt_verification_failures_total',
+  'Bearer tokens rejected, by reason',
+  ['reason'],
+);
+
+/** A small, fixed set of reasons: the metric's label values. */
+function failureReason(error: unknown): string {
+  if (error instanceof errors.JWKSTimeout || isKeySetUnreachable(error))
+    return 'keys_unavailable';
+  if (error instanceof errors.JWTExpired) return 'expired';
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `claim_${error.claim}`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'unknown_key';
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return 'signature';
+  return 'malformed';
 }
 
 /** A fetch of the JWKS that failed at the network level (auth down, DNS), not a bad token. */

@@ -2,6 +2,7 @@ import { Logger, type DynamicModule, type Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import {
   logLevelsFrom,
   type PlatformEnvironment,
@@ -32,7 +33,8 @@ export async function createService(
       ? logLevelsFrom(level)
       : ['error', 'warn', 'log'],
   });
-  app.flushLogs();
+  // Nest's own log lines (and the buffered start-up ones) go through pino from here on.
+  app.useLogger(app.get(PinoLogger));
   configureHttp(app);
   configure?.(app);
   await app.init();

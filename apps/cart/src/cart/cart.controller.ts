@@ -124,6 +124,7 @@ export class CartController {
       accessToken as string,
       { items: cart.lines, payment: cart.payment },
       `cart-${cart.id}-${fingerprint}`,
+      String(request.id),
     );
     await this.sessions.update(request, (session) => {
       // Only the cart that was ordered is emptied; one changed meanwhile is left alone.

@@ -10,6 +10,7 @@ import {
   type CreateOrderRequest,
   type Order,
 } from '@app/contracts';
+import { REQUEST_ID_HEADER } from '@app/platform';
 import type { CartEnvironment } from '../config/cart-environment';
 
 const ORDER_TIMEOUT_MS = 5000;
@@ -30,6 +31,7 @@ export class OrderClient {
     accessToken: string,
     order: CreateOrderRequest,
     idempotencyKey: string,
+    requestId?: string,
   ): Promise<Order> {
     let response: Response;
     try {
@@ -40,6 +42,8 @@ export class OrderClient {
           authorization: `Bearer ${accessToken}`,
           'content-type': 'application/json',
           [IDEMPOTENCY_KEY_HEADER]: idempotencyKey,
+          // The same request id in cart's and order's logs: one user action, followed across services.
+          ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
         },
         body: JSON.stringify(order),
         signal: AbortSignal.timeout(ORDER_TIMEOUT_MS),

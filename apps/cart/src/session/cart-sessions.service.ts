@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
 import { randomUUID } from 'node:crypto';
 import {
+  counter,
   currentPodName,
   isRedisUnavailableError,
   withDeadline,
@@ -16,6 +17,12 @@ import { SessionStoreUnavailableException } from './session-store-unavailable.ex
 import { SESSION_REDIS } from './session-store.provider';
 
 export type CartSession = Session & Partial<SessionData>;
+
+const sessionsCreated = counter(
+  'sessions_created_total',
+  'Sessions created at login',
+  ['store'],
+);
 
 export function emptyCart(): CartState {
   return { id: randomUUID(), lines: [] };
@@ -52,6 +59,7 @@ export class CartSessions {
       cart: emptyCart(),
     } satisfies Omit<SessionData, 'cookie'>);
     await this.call((done) => request.session.save(done));
+    sessionsCreated.inc({ store: this.storeName });
     return request.session;
   }
 

@@ -2,9 +2,16 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHash, randomUUID } from 'node:crypto';
 import { MENU_CURRENCY, priceLines, type Order } from '@app/contracts';
+import { counter } from '@app/platform';
 import type { OrderEnvironment } from '../config/order-environment';
 import type { CreateOrderBody } from './dto/create-order.schema';
 import { OrderRepository } from './order.repository';
+
+const ordersCreated = counter('orders_created_total', 'Orders stored');
+const idempotentReplays = counter(
+  'idempotent_replays_total',
+  'Requests answered with an existing order because of their Idempotency-Key',
+);
 
 export interface PlacedOrder {
   order: Order;
@@ -55,7 +62,9 @@ export class OrdersService {
         'Idempotency-Key was already used with a different order body',
       );
     }
-    return { order: outcome.order, replayed: outcome.status === 'replayed' };
+    const replayed = outcome.status === 'replayed';
+    (replayed ? idempotentReplays : ordersCreated).inc();
+    return { order: outcome.order, replayed };
   }
 
   findOne(userId: string, orderId: string): Promise<Order | undefined> {

@@ -7,14 +7,16 @@ import {
   toErrorBody,
 } from '../errors/json-exception.filter';
 import { ReadinessState } from '../health/readiness.state';
+import { httpRequestDuration } from '../observability/metrics';
+import { assignRequestId } from '../observability/request-id';
 import { currentPodName } from '../pod-identity';
 
 /** Request bodies are small JSON documents; anything bigger is a mistake or an attack. */
 export const REQUEST_BODY_LIMIT = '100kb';
 
 /**
- * The HTTP conventions every service shares: the serving pod's name on every response, a JSON
- * body limit, one error shape, and schema validation of every body.
+ * The HTTP conventions every service shares: a request id and the serving pod's name on every
+ * response, request durations, a JSON body limit, one error shape, schema validation of bodies.
  */
 export function configureHttp(app: NestExpressApplication): void {
   const podName = currentPodName();
@@ -22,8 +24,18 @@ export function configureHttp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   // Behind the ingress (cluster) or gateway (local stack), the client address is in X-Forwarded-For.
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.use((_request: Request, response: Response, next: NextFunction) => {
+  const requestDuration = httpRequestDuration();
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    assignRequestId(request, response);
     response.setHeader(POD_NAME_HEADER, podName);
+    const stopTimer = requestDuration.startTimer();
+    response.once('finish', () =>
+      stopTimer({
+        method: request.method,
+        route: routePattern(request),
+        status: String(response.statusCode),
+      }),
+    );
     // Once shutdown has started, every response asks the client to reconnect (to another pod)
     // instead of reusing a keep-alive connection to this one.
     if (readiness.isShuttingDown) response.setHeader('connection', 'close');
@@ -32,6 +44,12 @@ export function configureHttp(app: NestExpressApplication): void {
   app.useBodyParser('json', { limit: REQUEST_BODY_LIMIT });
   app.useGlobalFilters(new JsonExceptionFilter());
   app.useGlobalPipes(new StandardSchemaValidationPipe());
+}
+
+/** The matched route's pattern (`/orders/:id`), never the raw path: label values must stay few. */
+function routePattern(request: Request): string {
+  const pattern = (request.route as { path?: string } | undefined)?.path;
+  return pattern ? `${request.baseUrl}${pattern}` : 'unmatched';
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from 'redis';
+import { counter } from '../observability/metrics';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
@@ -33,7 +34,12 @@ export async function createRedisClient({
   });
   // Without an 'error' listener a Redis outage would crash the process.
   let reachable = true;
+  const redisErrors = counter(
+    'redis_errors_total',
+    'Errors reported by the Redis client',
+  );
   client.on('error', (error: Error) => {
+    redisErrors.inc();
     if (reachable) logger.warn(`Redis unreachable: ${error.message}`);
     reachable = false;
   });

@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadinessState } from '../health/readiness.state';
+import { counter } from '../observability/metrics';
 
 export interface GracefulShutdownOptions {
   /** Keep serving this long after SIGTERM, while endpoints stop routing to this pod. */
@@ -29,6 +30,10 @@ export function installGracefulShutdown(
     if (shuttingDown) return;
     shuttingDown = true;
     readiness.markShuttingDown();
+    counter(
+      'shutdown_drains_total',
+      'Graceful shutdowns started (SIGTERM/SIGINT)',
+    ).inc();
     logger.log(`${signal} received: not ready, draining for ${drainMs} ms`);
     await sleep(drainMs);
 
