@@ -35,7 +35,8 @@ module.exports = {
   ],
   moduleNameMapper,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
-  testTimeout: 30_000,
+  // Generous: e2e hooks start real processes, and a busy 2-core machine can be slow to boot them.
+  testTimeout: 90_000,
   // Each e2e file starts its own Redis and processes on free ports; two workers fit two cores.
   maxWorkers: 2,
 };

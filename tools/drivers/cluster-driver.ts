@@ -21,6 +21,11 @@ export interface ClusterDriver {
   deletePod(name: string, gracePeriodSeconds: number): Promise<void>;
   /** The container's process dies (crash, OOM, kill -9): restarted in place, restarts + 1. */
   killProcess(name: string): Promise<void>;
+  /**
+   * Each running pod's Prometheus text (`GET /metrics` on the pod itself, never through the entry
+   * point). Optional: a cluster driver would need Prometheus or a port-forward per pod.
+   */
+  scrapeMetrics?(): Promise<Array<{ pod: PodSummary; text: string }>>;
   /** Resolves once `app` has `replicas` ready pods; returns how long that took. */
   waitReady(app: string, replicas: number, timeoutMs?: number): Promise<number>;
   close(): Promise<void>;

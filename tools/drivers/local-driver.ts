@@ -69,6 +69,24 @@ export class LocalDriver implements ClusterDriver {
     );
   }
 
+  async scrapeMetrics(): Promise<Array<{ pod: PodSummary; text: string }>> {
+    const pods = (await this.listPods()).filter(
+      (pod) => pod.app !== 'redis' && pod.status === 'Running',
+    );
+    const scraped = await Promise.all(
+      pods.map(async (pod) => {
+        const port = (pod as PodSummary & { port?: number }).port;
+        const text = await fetch(`http://127.0.0.1:${port}/metrics`, {
+          signal: AbortSignal.timeout(2000),
+        })
+          .then((response) => (response.ok ? response.text() : ''))
+          .catch(() => '');
+        return { pod, text };
+      }),
+    );
+    return scraped.filter(({ text }) => text);
+  }
+
   async setLegacyCartAffinity(enabled: boolean): Promise<void> {
     await this.lab('PATCH', 'gateway', { legacyCartAffinity: enabled });
   }

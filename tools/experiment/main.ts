@@ -14,7 +14,12 @@ import type { ClusterDriver } from '../drivers/cluster-driver';
 import { KubernetesDriver } from '../drivers/k8s-driver';
 import { LocalDriver } from '../drivers/local-driver';
 import type { LocalStackOptions } from '../lab/local-stack';
-import { formatTable, writeReports, type ExperimentReport } from './report';
+import {
+  describeDeltas,
+  formatTable,
+  writeReports,
+  type ExperimentReport,
+} from './report';
 import { runWindow, type Row, type Timeline } from './runner';
 import { selectScenarios, type Scenario, type StackVariant } from './scenarios';
 import { VirtualUser, virtualUserAccounts } from './virtual-users';
@@ -157,6 +162,9 @@ async function main(): Promise<number> {
         });
         rows.push(...result.rows);
         timelines.push(result.timeline);
+        const moved = describeDeltas(result.timeline.metricDeltas);
+        if (moved.length)
+          progress(`${scenario.name}: metric deltas: ${moved.join('; ')}`);
         for (const row of result.rows)
           progress(
             `${row.pass ? 'ok  ' : 'FAIL'} ${row.scenario}/${row.app}: ${row.observed}`,

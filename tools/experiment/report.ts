@@ -93,6 +93,23 @@ export function timelineSvg(timeline: Timeline): string {
 ${failures}${lines}${markers}${ticks}${legend}</svg>`;
 }
 
+/** "sessions missing: +4 on cart-legacy" — the story's counters that moved in a window. */
+export function describeDeltas(deltas: Timeline['metricDeltas']): string[] {
+  if (!deltas) return [];
+  const counters = [
+    ...new Set(Object.values(deltas).flatMap((values) => Object.keys(values))),
+  ];
+  return counters
+    .map((counter) => {
+      const perApp = Object.entries(deltas)
+        .filter(([, values]) => (values[counter] ?? 0) > 0)
+        .map(([app, values]) => `+${values[counter]} on ${app}`);
+      const label = counter.replace(/_total$/, '').replaceAll('_', ' ');
+      return perApp.length ? `${label}: ${perApp.join(', ')}` : '';
+    })
+    .filter(Boolean);
+}
+
 export function renderHtml(report: ExperimentReport): string {
   const rows = report.rows
     .map(
@@ -101,10 +118,13 @@ export function renderHtml(report: ExperimentReport): string {
     )
     .join('\n');
   const charts = report.timelines
-    .map(
-      (timeline) =>
-        `<section><h3>${escapeHtml(timeline.scenario)}</h3>${timelineSvg(timeline)}</section>`,
-    )
+    .map((timeline) => {
+      const moved = describeDeltas(timeline.metricDeltas);
+      const metrics = moved.length
+        ? `<p class="metrics">Metric deltas (each pod's /metrics): ${moved.map(escapeHtml).join('; ')}</p>`
+        : '';
+      return `<section><h3>${escapeHtml(timeline.scenario)}</h3>${timelineSvg(timeline)}${metrics}</section>`;
+    })
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>What survives a pod kill — ${escapeHtml(report.startedAt)}</title>

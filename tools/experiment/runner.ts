@@ -3,6 +3,7 @@ import type { CartPrefix, StoryResponse } from '../client/story-client';
 import type { ClusterDriver } from '../drivers/cluster-driver';
 import { LocalDriver } from '../drivers/local-driver';
 import type { Disrupted, Observation, Scenario } from './scenarios';
+import { deltas, snapshot } from './metric-deltas';
 import type { VirtualUser } from './virtual-users';
 
 export interface Sample {
@@ -13,6 +14,8 @@ export interface Sample {
 
 export interface Timeline {
   scenario: string;
+  /** Increase of the story's counters per app over the window (local stack: pods scraped). */
+  metricDeltas: Record<string, Record<string, number>> | null;
   bucketMs: number;
   apps: string[];
   buckets: Array<Record<string, { ok: number; failed: number }>>;
@@ -118,6 +121,7 @@ export async function runWindow(
   );
   const listedBefore = await countOrdersByUsername(users);
 
+  const metricsBefore = await snapshot(driver);
   const samples: Sample[] = [];
   const markers: Timeline['markers'] = [];
   const started = performance.now();
@@ -279,8 +283,17 @@ export async function runWindow(
       pass: expectation.holds(observation),
     };
   });
+  const metricsAfter = await snapshot(driver);
+  const metricDeltas =
+    metricsBefore && metricsAfter ? deltas(metricsBefore, metricsAfter) : null;
   if (driver instanceof LocalDriver) await driver.setLegacyCartAffinity(true);
-  return { rows, timeline: buildTimeline(scenario.name, samples, markers) };
+  return {
+    rows,
+    timeline: {
+      ...buildTimeline(scenario.name, samples, markers),
+      metricDeltas,
+    },
+  };
 }
 
 /**
@@ -367,7 +380,7 @@ function buildTimeline(
   scenario: string,
   samples: Sample[],
   markers: Timeline['markers'],
-): Timeline {
+): Omit<Timeline, 'metricDeltas'> {
   const apps = ['auth', 'order', 'cart', 'cart-legacy'];
   const last = samples.length ? samples[samples.length - 1].at : 0;
   const buckets: Timeline['buckets'] = Array.from(

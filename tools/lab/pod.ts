@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { ProbeResult } from './probes';
 
 export type PodStatus = 'Running' | 'Restarting' | 'Terminating' | 'Terminated';
 
@@ -26,14 +27,14 @@ export interface PodTemplate {
     port: number,
   ): { file: string; args: string[]; env: NodeJS.ProcessEnv };
   /** Readiness probe. */
-  probe(port: number): Promise<boolean>;
+  probe(port: number): Promise<ProbeResult>;
 }
 
 /** A container that ran at least this long is healthy: its next crash restarts at once. */
 const STABLE_RUN_MS = 10_000;
 const MAX_BACKOFF_MS = 10_000;
-/** Kubernetes' default readiness failureThreshold. */
-const FAILURE_THRESHOLD = 3;
+/** Unanswered probes (200 ms apart) before a pod is taken out of rotation: 2 s of silence. */
+const FAILURE_THRESHOLD = 10;
 
 /**
  * One pod: a named, supervised OS process. A process that dies without being deleted is
@@ -50,7 +51,7 @@ export class Pod {
   private exitWaiters: Array<() => void> = [];
   private restartTimer?: NodeJS.Timeout;
   private consecutiveQuickCrashes = 0;
-  private failedProbes = 0;
+  private unansweredProbes = 0;
 
   constructor(
     readonly name: string,
@@ -111,21 +112,25 @@ export class Pod {
   }
 
   /**
-   * Readiness as the kubelet judges it: ready after one passing probe, not ready after
-   * FAILURE_THRESHOLD failing ones in a row (one slow probe on a busy machine is not an outage).
-   * A pod whose process is gone or that is terminating is not ready at once.
+   * Readiness: ready after one passing probe; not ready at once when the pod says so (503 while
+   * draining) or its process is gone or terminating; not ready after FAILURE_THRESHOLD
+   * unanswered probes in a row (one slow answer on a busy machine is not an outage).
    */
   async probe(): Promise<void> {
-    const passed =
-      this.status === 'Running' &&
-      this.isRunning &&
-      (await this.template.probe(this.port));
-    this.failedProbes = passed ? 0 : this.failedProbes + 1;
+    const result =
+      this.status === 'Running' && this.isRunning
+        ? await this.template.probe(this.port)
+        : 'not-ready';
+    this.unansweredProbes =
+      result === 'no-answer' ? this.unansweredProbes + 1 : 0;
     // The status may have changed while the probe was in flight.
     const alive = this.status === 'Running' && this.isRunning;
     const next =
       alive &&
-      (passed || (this.ready && this.failedProbes < FAILURE_THRESHOLD));
+      (result === 'ready' ||
+        (result === 'no-answer' &&
+          this.ready &&
+          this.unansweredProbes < FAILURE_THRESHOLD));
     if (next !== this.ready) {
       this.ready = next;
       this.onChange(this);

@@ -3,8 +3,15 @@ import { createConnection } from 'node:net';
 
 const PROBE_TIMEOUT_MS = 1000;
 
+/**
+ * `ready`/`not-ready`: the pod answered (a 503 from a draining pod is its own, authoritative
+ * word). `no-answer`: refused or timed out, which on a busy 2-core machine can be just a slow
+ * event loop; the caller decides how many of those make a pod unready.
+ */
+export type ProbeResult = 'ready' | 'not-ready' | 'no-answer';
+
 /** An HTTP readiness probe, as the kubelet runs it: 2xx within the timeout means ready. */
-export function httpProbe(port: number, path: string): Promise<boolean> {
+export function httpProbe(port: number, path: string): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const probe = request(
       {
@@ -16,26 +23,29 @@ export function httpProbe(port: number, path: string): Promise<boolean> {
       },
       (response) => {
         response.resume();
-        resolve((response.statusCode ?? 500) < 300);
+        resolve((response.statusCode ?? 500) < 300 ? 'ready' : 'not-ready');
       },
     );
     probe.on('timeout', () => probe.destroy());
-    probe.on('error', () => resolve(false));
+    probe.on('error', () => resolve('no-answer'));
     probe.end();
   });
 }
 
 /** Redis is ready when it answers PING (it refuses commands while loading the AOF). */
-export function redisPingProbe(port: number): Promise<boolean> {
+export function redisPingProbe(port: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (ready: boolean) => {
+    const done = (result: ProbeResult) => {
       socket.destroy();
-      resolve(ready);
+      resolve(result);
     };
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
-    socket.on('error', () => done(false));
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => done('no-answer'));
+    socket.on('error', () => done('no-answer'));
     socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
+    // -LOADING while the AOF is replayed: up, but not ready.
+    socket.on('data', (data) =>
+      done(data.toString().startsWith('+PONG') ? 'ready' : 'not-ready'),
+    );
   });
 }
