@@ -108,13 +108,28 @@ function singlePodRows(
   ];
 }
 
-const onePodOfEachApp = async (
-  _driver: ClusterDriver,
-  pick: (app: string) => Promise<PodSummary[]>,
-) =>
-  Promise.all(
-    APPS.map(async (app) => ({ app, pods: (await pick(app)).slice(0, 1) })),
-  );
+/** Disrupts the first running pod of each app at the same moment. */
+const onePodOfEachApp =
+  (
+    action: (driver: ClusterDriver, name: string) => Promise<void>,
+  ): Scenario['disrupt'] =>
+  async (driver, pick) => {
+    const targets = await Promise.all(
+      APPS.map(async (app) => ({ app, pods: (await pick(app)).slice(0, 1) })),
+    );
+    await Promise.all(
+      targets.flatMap(({ pods }) =>
+        pods.map((pod) => action(driver, pod.name)),
+      ),
+    );
+    return targets;
+  };
+
+const killRedis: Scenario['disrupt'] = async (driver, pick) => {
+  const pods = await pick('redis');
+  await Promise.all(pods.map((pod) => driver.killProcess(pod.name)));
+  return [{ app: 'redis', pods }];
+};
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -122,15 +137,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'kubectl delete pod --grace-period=0 --force (one pod of each app)',
     variant: 'base',
     buildsCarts: true,
-    disrupt: async (driver, pick) => {
-      const targets = await onePodOfEachApp(driver, pick);
-      await Promise.all(
-        targets.flatMap(({ pods }) =>
-          pods.map((pod) => driver.deletePod(pod.name, 0)),
-        ),
-      );
-      return targets;
-    },
+    disrupt: onePodOfEachApp((driver, name) => driver.deletePod(name, 0)),
     rows: singlePodRows(
       'replaced under a new name',
       (o) => o.replacedUnderNewName === true,
@@ -142,15 +149,7 @@ export const SCENARIOS: Scenario[] = [
       'the process dies (kill -9 of one pod of each app): restarted in place',
     variant: 'base',
     buildsCarts: true,
-    disrupt: async (driver, pick) => {
-      const targets = await onePodOfEachApp(driver, pick);
-      await Promise.all(
-        targets.flatMap(({ pods }) =>
-          pods.map((pod) => driver.killProcess(pod.name)),
-        ),
-      );
-      return targets;
-    },
+    disrupt: onePodOfEachApp((driver, name) => driver.killProcess(name)),
     rows: singlePodRows(
       'restarted in place',
       (o) => o.restartedInPlace === true,
@@ -161,15 +160,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'kubectl delete pod (SIGTERM, drain) of one pod of each app',
     variant: 'base',
     buildsCarts: true,
-    disrupt: async (driver, pick) => {
-      const targets = await onePodOfEachApp(driver, pick);
-      await Promise.all(
-        targets.flatMap(({ pods }) =>
-          pods.map((pod) => driver.deletePod(pod.name, 10)),
-        ),
-      );
-      return targets;
-    },
+    disrupt: onePodOfEachApp((driver, name) => driver.deletePod(name, 10)),
     rows: singlePodRows('graceful'),
   },
   {
@@ -221,11 +212,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'SIGKILL the Redis pod, persistence (AOF) on',
     variant: 'base',
     buildsCarts: true,
-    disrupt: async (driver, pick) => {
-      const pods = await pick('redis');
-      await Promise.all(pods.map((pod) => driver.killProcess(pod.name)));
-      return [{ app: 'redis', pods }];
-    },
+    disrupt: killRedis,
     rows: [
       {
         app: 'redis',
@@ -240,11 +227,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'SIGKILL the Redis pod, persistence off (a cache that forgets)',
     variant: 'redis-without-aof',
     buildsCarts: true,
-    disrupt: async (driver, pick) => {
-      const pods = await pick('redis');
-      await Promise.all(pods.map((pod) => driver.killProcess(pod.name)));
-      return [{ app: 'redis', pods }];
-    },
+    disrupt: killRedis,
     rows: [
       {
         app: 'redis',
