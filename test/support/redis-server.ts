@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../tools/lab/free-port';
 
+/** Safety net, as for services: whatever a failed hook left running dies with the worker. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
 /**
  * A redis-server of the test's own, on a free port with its own data dir: tests can kill it
  * and never touch the machine's shared Redis on 6379.
@@ -59,6 +63,9 @@ export class TestRedisServer {
       ],
       { stdio: 'ignore' },
     );
+    const child = this.process;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     await waitForPort(this.port, 5000);
   }
 

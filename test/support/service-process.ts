@@ -6,6 +6,14 @@ import { freePort } from '../../tools/lab/free-port';
 export type AppName = BuiltApp;
 
 /**
+ * Every process a test file started and has not seen exit. A hook that times out or a start
+ * that fails leaves no reference in the test's variables; the worker kills these on its way
+ * out so no test leaves a process behind.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
+/**
  * One service as a real OS process, started from the build exactly as a pod would start it:
  * real HTTP on its own port, real signals.
  */
@@ -52,8 +60,15 @@ export class ServiceProcess {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     const service = new ServiceProcess(app, port, child);
-    if (options.waitReady !== false) await service.waitReady();
+    if (options.waitReady !== false) {
+      await service.waitReady().catch(async (error: Error) => {
+        await service.stop('SIGKILL');
+        throw error;
+      });
+    }
     return service;
   }
 

@@ -1,0 +1,241 @@
+/**
+ * `npm run bench`: what statelessness costs and buys, measured side by side. Baselines (node:http,
+ * bare Nest), identity per request (JWT vs Redis session vs memory session), the real routes,
+ * the gateway's own cost and scale-out, each as a ratio to bare Nest; then start-up time, memory
+ * and install size. Prints a table and writes reports/bench-<timestamp>.json and .html.
+ *
+ *   npm run bench -- [--quick] [--out reports] [--skip-build] [--rows menu,cart-add,...]
+ *
+ * --skip-build benchmarks dist/ as it is, even when sources are newer (e.g. while they are
+ * mid-edit and would not build); by default a stale build is rebuilt first, as `npm start` does.
+ *
+ * Load goes to 127.0.0.1 only, from this process (autocannon); every server runs in a process of
+ * its own, all started here and all stopped by pid on the way out, Ctrl-C included.
+ */
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  BUILT_APPS,
+  ensureBuilt,
+  entryPointOf,
+  ROOT,
+} from '../build/ensure-built';
+import { STACK_APPS } from '../lab/local-stack';
+import {
+  measureInstallSize,
+  measureStartups,
+  memorySamples,
+  memorySnapshot,
+} from './footprint';
+import { measureJwtCost } from './jwt-cost';
+import { measure, type LoadPlan, type Measurement } from './measure';
+import { OwnProcesses } from './processes';
+import {
+  formatFootprint,
+  formatTable,
+  megabytes,
+  writeReports,
+  type BenchReport,
+  type Row,
+} from './report';
+import { prepareFixtures, scenarios, type Scenario } from './scenarios';
+import { startBaseline } from './servers';
+import { BenchStack } from './stack';
+import { ratio } from './statistics';
+
+const PLANS: Record<'quick' | 'full', LoadPlan> = {
+  quick: { rounds: 2, roundSeconds: 2, warmupSeconds: 1, connections: 16 },
+  full: { rounds: 5, roundSeconds: 5, warmupSeconds: 3, connections: 16 },
+};
+
+const CAVEATS = [
+  'Load generator, gateway, every pod and Redis share the same 2 cores (and whatever else runs on the machine): absolute numbers are this machine on this day; the ratios are the finding.',
+  'autocannon runs in the bench process and needs CPU itself, so the node:http ceiling is partly the load generator’s ceiling.',
+  'Scale-out on 2 cores cannot add capacity: extra replicas compete for the same cores as the gateway and the load generator. The rows show the ceiling, not what a cluster of machines would do.',
+  'Redis runs with the cluster’s persistence (AOF, fsync every second), not the lab’s fsync-always.',
+  'The baselines run their TypeScript through tsx: their RSS includes the loader and is not comparable to the built pods’.',
+  'p50/p99 are over every response of the measured rounds; req/s is the median of the rounds, with their min–max.',
+];
+
+/** Ratios once every row is in: the bare-Nest row, and the row each scenario compares with. */
+function toRows(measured: Array<[Scenario, Measurement]>): Row[] {
+  const rateOf = (id?: string) =>
+    measured.find(([scenario]) => scenario.id === id)?.[1].requestsPerSecond
+      .median ?? NaN;
+  return measured.map(([scenario, measurement]) => {
+    const median = measurement.requestsPerSecond.median;
+    const compared = measured.find(
+      ([other]) => other.id === scenario.compareWith,
+    )?.[0];
+    return {
+      id: scenario.id,
+      group: scenario.group,
+      label: scenario.label,
+      via: scenario.via,
+      note: scenario.note,
+      measurement,
+      ratioToBareNest: ratio(median, rateOf('bare-nest')),
+      comparison: compared && {
+        with: compared.id,
+        label: `${compared.label} · ${compared.via}`,
+        ratio: ratio(median, rateOf(compared.id)),
+      },
+    };
+  });
+}
+
+/**
+ * Which code was measured: the commit, how many files differ from it, and when dist/ (what
+ * actually runs) was built — a bench of a working tree says so.
+ */
+function sourceState(): BenchReport['source'] {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const builtAt = BUILT_APPS.map((app) => statSync(entryPointOf(app)).mtimeMs);
+  return {
+    commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
+    uncommittedFiles: git('status', '--porcelain').split('\n').filter(Boolean)
+      .length,
+    distBuiltAt: new Date(Math.max(...builtAt)).toISOString(),
+  };
+}
+
+async function main(processes: OwnProcesses): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: join(ROOT, 'reports') },
+      'skip-build': { type: 'boolean', default: false },
+      rows: { type: 'string' },
+    },
+  });
+  const quick = values.quick;
+  const plan = PLANS[quick ? 'quick' : 'full'];
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const loadAverageAtStart = loadavg();
+  const progress = (line: string) =>
+    console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+  if (!values['skip-build']) ensureBuilt(progress);
+  const install = measureInstallSize();
+  progress(`install size measured: ${megabytes(install.totalBytes)}`);
+  const jwtCost = await measureJwtCost(quick ? 300 : 1000);
+  progress(
+    `JWT verify: ${jwtCost.map((cost) => `${cost.alg} ${cost.verifyMicroseconds.toFixed(0)} µs`).join(', ')}`,
+  );
+
+  progress(
+    'booting the stack (Redis, auth, order, cart, cart-legacy ×1, gateway)',
+  );
+  // The baselines start while the stack boots: neither is timed, and start-ups are timed after.
+  const [stack, nodeHttp, nest] = await Promise.all([
+    BenchStack.start(processes).then((running) => {
+      stopStack = () => running.stop();
+      return running;
+    }),
+    startBaseline('node-http', processes),
+    startBaseline('nest', processes),
+  ]);
+  const startup = await measureStartups(
+    STACK_APPS,
+    quick ? 3 : 5,
+    stack,
+    processes,
+  );
+  progress(
+    `start-up: ${startup.map((s) => `${s.app} ${s.medianMs.toFixed(0)} ms`).join(', ')}`,
+  );
+  const baselines = { 'node-http': nodeHttp, nest };
+  const idle = await memorySnapshot(stack, Object.values(baselines));
+
+  const fixtures = await prepareFixtures(stack, baselines);
+  const measured: Array<[Scenario, Measurement]> = [];
+  // --rows a,b: only those rows (and the bare-Nest reference), e.g. to rerun one while tuning.
+  const only = values.rows?.split(',').filter(Boolean);
+  const selected = scenarios(fixtures, stack).filter(
+    (scenario) =>
+      !only || scenario.id === 'bare-nest' || only.includes(scenario.id),
+  );
+  for (const scenario of selected) {
+    await scenario.prepare?.();
+    const measurement = await measure(scenario.target, {
+      ...plan,
+      connections: scenario.connections ?? plan.connections,
+    });
+    measured.push([scenario, measurement]);
+    const { requestsPerSecond, latencyMs, errors } = measurement;
+    progress(
+      `${scenario.label} · ${scenario.via}: ${requestsPerSecond.median.toFixed(0)} req/s, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms, ${errors.total} errors`,
+    );
+  }
+  const rows = toRows(measured);
+  const afterLoad = await memorySnapshot(stack, Object.values(baselines));
+
+  const report: BenchReport = {
+    schemaVersion: 1,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    durationSeconds: (performance.now() - started) / 1000,
+    quick,
+    plan,
+    source: sourceState(),
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      loadAverageAtStart,
+      loadAverageAtEnd: loadavg(),
+    },
+    rows,
+    footprint: {
+      startup,
+      memory: memorySamples(idle, afterLoad),
+      install,
+    },
+    jwtCost,
+    caveats: CAVEATS,
+  };
+  const written = writeReports(report, values.out);
+  console.log(`\n${formatTable(rows)}\n\n${formatFootprint(report)}\n`);
+  console.log(`reports: ${written.json}\n         ${written.html}`);
+  const load = (averages: number[]) =>
+    averages.map((value) => value.toFixed(1)).join(' ');
+  console.log(
+    `bench finished in ${report.durationSeconds.toFixed(0)} s; load average ${load(loadAverageAtStart)} → ${load(report.machine.loadAverageAtEnd)} on ${report.machine.cpus} CPUs; commit ${report.source.commit} + ${report.source.uncommittedFiles} uncommitted file(s), dist/ built ${report.source.distBuiltAt}`,
+  );
+}
+
+let stopStack: () => Promise<void> = async () => undefined;
+const processes = new OwnProcesses();
+const cleanUp = async () => {
+  await stopStack().catch(() => undefined);
+  await processes.stopAll();
+};
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${signal}: stopping every process the bench started...`);
+    void cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+// Synchronous last resort (e.g. process.exit from elsewhere): nothing of ours outlives us.
+process.on('exit', () => processes.killAllNow());
+
+main(processes)
+  .then(cleanUp, async (error: Error) => {
+    console.error(`bench: ${error.message}`);
+    await cleanUp();
+    process.exitCode = 1;
+  })
+  .then(() => process.exit());

@@ -1,0 +1,314 @@
+import type { AutocannonRequest } from 'autocannon';
+import { IDEMPOTENCY_KEY_HEADER, type TokenResponse } from '@app/contracts';
+import type { StackApp } from '../lab/local-stack';
+import type { LoadTarget } from './measure';
+import type { BaselineName, RunningServer } from './servers';
+import { READER, type BenchStack } from './stack';
+
+export type Group =
+  | 'baselines'
+  | 'identity per request'
+  | 'real routes'
+  | 'gateway'
+  | 'scale-out';
+
+export interface Scenario {
+  id: string;
+  group: Group;
+  label: string;
+  /** Where the load goes: straight to one pod, or through the gateway. */
+  via: string;
+  note?: string;
+  /** Fewer connections than the plan's (login only: scrypt is meant to be slow). */
+  connections?: number;
+  /** A second ratio worth reading, e.g. the gateway against the same route straight to the pod. */
+  compareWith?: string;
+  prepare?: () => Promise<void>;
+  target: LoadTarget;
+}
+
+/** What the rows need from the running system: where things are, and who is logged in. */
+export interface Fixtures {
+  baselines: Record<BaselineName, RunningServer>;
+  pods: Record<StackApp, string>;
+  gateway: string;
+  aliceToken: string;
+  readerToken: string;
+  aliceOrderId: string;
+  cartCookie: string;
+  legacyCartCookie: string;
+  /** Many carts for POST /cart/items, so that no cart reaches its per-line cap of 99. */
+  cartItemCookies: string[];
+}
+
+const ORDER_BODY = JSON.stringify({
+  items: [{ sku: 'americano', qty: 2 }],
+  payment: 'card',
+});
+const CART_ITEM_SESSIONS = 64;
+/** Adds per cart line before the line is removed: below the cap (99) with a margin. */
+const ADDS_BEFORE_REMOVE = 90;
+
+async function postJson<T>(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ body: T; cookies: string[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+  return {
+    body: (await response.json()) as T,
+    cookies: response.headers.getSetCookie().map((c) => c.split(';')[0]),
+  };
+}
+
+async function login(authUrl: string, username: string, password: string) {
+  const { body } = await postJson<TokenResponse>(`${authUrl}/auth/login`, {
+    username,
+    password,
+  });
+  return body.access_token;
+}
+
+async function cartSession(cartUrl: string, prefix: string, token: string) {
+  const { cookies } = await postJson(`${cartUrl}${prefix}/login`, undefined, {
+    authorization: `Bearer ${token}`,
+  });
+  const cookie = cookies.find((pair) => pair.includes('_sid='));
+  if (!cookie) throw new Error(`${prefix}/login set no session cookie`);
+  return cookie;
+}
+
+/** Logs users in, places the order GET /orders/:id reads and opens the cart sessions. */
+export async function prepareFixtures(
+  stack: BenchStack,
+  baselines: Record<BaselineName, RunningServer>,
+): Promise<Fixtures> {
+  const apps: StackApp[] = ['auth', 'order', 'cart', 'cart-legacy'];
+  const urls = await Promise.all(apps.map((app) => stack.podUrl(app)));
+  const pods = Object.fromEntries(
+    apps.map((app, index) => [app, urls[index]]),
+  ) as Record<StackApp, string>;
+  const aliceToken = await login(pods.auth, 'alice', 'alice');
+  const readerToken = await login(pods.auth, READER.username, READER.password);
+  const bearer = { authorization: `Bearer ${aliceToken}` };
+  const { body: order } = await postJson<{ id: string }>(
+    `${pods.order}/orders`,
+    JSON.parse(ORDER_BODY),
+    bearer,
+  );
+  const cartItemCookies = await Promise.all(
+    Array.from({ length: CART_ITEM_SESSIONS }, () =>
+      cartSession(pods.cart, '/cart', aliceToken),
+    ),
+  );
+  return {
+    baselines,
+    pods,
+    gateway: stack.url,
+    aliceToken,
+    readerToken,
+    aliceOrderId: order.id,
+    cartCookie: await cartSession(pods.cart, '/cart', aliceToken),
+    legacyCartCookie: await cartSession(
+      pods['cart-legacy'],
+      '/legacy-cart',
+      aliceToken,
+    ),
+    cartItemCookies,
+  };
+}
+
+/** Each request a new Idempotency-Key: every POST places a new order (no replays). */
+function distinctIdempotencyKeys(): LoadTarget['nextRequest'] {
+  let sequence = 0;
+  const run = Date.now().toString(36);
+  return (request: AutocannonRequest) => ({
+    ...request,
+    headers: {
+      ...request.headers,
+      [IDEMPOTENCY_KEY_HEADER]: `bench-${run}-${sequence++}`,
+    },
+  });
+}
+
+/**
+ * Round-robin over many carts, one SKU each, removing the line (DELETE) after 90 adds so no
+ * line reaches the cap of 99 and no request is a planned 400. With 64 carts and 16 connections
+ * no two requests of one cart are in flight together, so the client-side count stays exact.
+ */
+function cartItemTraffic(cookies: string[]): LoadTarget['nextRequest'] {
+  const adds = cookies.map(() => 0);
+  let sequence = 0;
+  return (request: AutocannonRequest) => {
+    const cart = sequence++ % cookies.length;
+    const headers = { ...request.headers, cookie: cookies[cart] };
+    if (adds[cart] === ADDS_BEFORE_REMOVE) {
+      adds[cart] = 0;
+      return {
+        ...request,
+        method: 'DELETE',
+        path: '/cart/items/americano',
+        headers,
+        body: undefined,
+      };
+    }
+    adds[cart] += 1;
+    return {
+      ...request,
+      method: 'POST',
+      path: '/cart/items',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: '{"sku":"americano","qty":1}',
+    };
+  };
+}
+
+export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
+  const alice = { authorization: `Bearer ${f.aliceToken}` };
+  const reader = { authorization: `Bearer ${f.readerToken}` };
+  const json = { 'content-type': 'application/json' };
+  // The gateway row is also scale-out's first step (order×1): the same route, more replicas.
+  const scaleOut = (replicas: number): Scenario => ({
+    id: `menu-gateway-${replicas}`,
+    group: replicas === 1 ? 'gateway' : 'scale-out',
+    label: 'GET /menu',
+    via: `gateway → order×${replicas}`,
+    compareWith: replicas === 1 ? 'menu' : 'menu-gateway-1',
+    note:
+      replicas === 1
+        ? "the local gateway's own cost: http-proxy with keep-alive upstreams, in a process of its own"
+        : 'order replicas added (lab API scale) while everything else stays; same 2 cores',
+    prepare: () => stack.scale('order', replicas),
+    target: { url: `${f.gateway}/menu` },
+  });
+  return [
+    {
+      id: 'node-http',
+      group: 'baselines',
+      label: 'hello, node:http',
+      via: 'own process',
+      note: 'the ceiling: no framework, a constant body',
+      target: { url: f.baselines['node-http'].url },
+    },
+    {
+      id: 'bare-nest',
+      group: 'baselines',
+      label: 'hello, bare Nest',
+      via: 'own process',
+      note: 'the reference (1.00): one controller, no guard/middleware/filters/pipes/Redis',
+      target: { url: f.baselines.nest.url },
+    },
+    {
+      id: 'menu',
+      group: 'identity per request',
+      label: 'GET /menu (no identity)',
+      via: 'order pod',
+      note: 'public route of a product app: its conventions (pod header, guard lookup, filters), no identity, no Redis',
+      target: { url: `${f.pods.order}/menu` },
+    },
+    {
+      id: 'orders-empty',
+      group: 'identity per request',
+      label: 'GET /orders (JWT, 0 orders)',
+      via: 'order pod',
+      compareWith: 'menu',
+      note: 'bearer JWT verified (EdDSA, JWKS cached) + one ZRANGE on an empty index: the closest route to an authenticated no-op without changing the app',
+      target: { url: `${f.pods.order}/orders`, headers: reader },
+    },
+    {
+      id: 'cart-show',
+      group: 'identity per request',
+      label: 'GET /cart (session in Redis)',
+      via: 'cart pod',
+      compareWith: 'menu',
+      note: 'express-session + connect-redis: session GET, then (rolling) EXPIRE and a re-signed Set-Cookie on every response; no JWT',
+      target: { url: `${f.pods.cart}/cart`, headers: { cookie: f.cartCookie } },
+    },
+    {
+      id: 'legacy-cart-show',
+      group: 'identity per request',
+      label: 'GET /legacy-cart (session in memory)',
+      via: 'cart-legacy pod',
+      compareWith: 'menu',
+      note: 'express-session MemoryStore: fast because the session lives in this one process — the state a pod kill loses',
+      target: {
+        url: `${f.pods['cart-legacy']}/legacy-cart`,
+        headers: { cookie: f.legacyCartCookie },
+      },
+    },
+    {
+      id: 'order-by-id',
+      group: 'real routes',
+      label: 'GET /orders/:id',
+      via: 'order pod',
+      target: {
+        url: `${f.pods.order}/orders/${f.aliceOrderId}`,
+        headers: alice,
+      },
+    },
+    {
+      id: 'place-order',
+      group: 'real routes',
+      label: 'POST /orders (new Idempotency-Key each)',
+      via: 'order pod',
+      note: 'JWT + zod + pricing + one Lua script (idempotency claim, order, index) per request',
+      target: {
+        url: `${f.pods.order}/orders`,
+        method: 'POST',
+        headers: { ...alice, ...json },
+        body: ORDER_BODY,
+        nextRequest: distinctIdempotencyKeys(),
+      },
+    },
+    {
+      id: 'list-orders-full',
+      group: 'real routes',
+      label: 'GET /orders (alice, 100 orders)',
+      via: 'order pod',
+      compareWith: 'orders-empty',
+      note: 'after POST /orders: the list is capped at 100, always returned whole (MGET of 100 keys, 100 JSON.parse, ~20 kB)',
+      target: { url: `${f.pods.order}/orders`, headers: alice },
+    },
+    {
+      id: 'cart-add',
+      group: 'real routes',
+      label: 'POST /cart/items',
+      via: 'cart pod',
+      note: `${CART_ITEM_SESSIONS} carts in turn; every ${ADDS_BEFORE_REMOVE + 1}th request of a cart is DELETE /cart/items/americano, so no line hits the cap of 99. Six Redis round trips per add: session GET, lock SET NX, reload GET, save SET, unlock EVAL, rolling EXPIRE`,
+      target: {
+        url: `${f.pods.cart}/cart/items`,
+        nextRequest: cartItemTraffic(f.cartItemCookies),
+      },
+    },
+    {
+      id: 'jwks',
+      group: 'real routes',
+      label: 'GET /auth/.well-known/jwks.json',
+      via: 'auth pod',
+      target: { url: `${f.pods.auth}/auth/.well-known/jwks.json` },
+    },
+    {
+      id: 'login',
+      group: 'real routes',
+      label: 'POST /auth/login (4 connections)',
+      via: 'auth pod',
+      connections: 4,
+      note: 'scrypt (N=16384) per attempt is the point: slow on purpose; 4 connections = the libuv pool that runs it. Not comparable to the other rows',
+      target: {
+        url: `${f.pods.auth}/auth/login`,
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ username: 'alice', password: 'alice' }),
+      },
+    },
+    scaleOut(1),
+    scaleOut(2),
+    scaleOut(3),
+  ];
+}
