@@ -11,6 +11,7 @@ import {
   type LoadSample,
 } from '../../tools/client/steady-load';
 import { StoryUser } from '../../tools/client/story-client';
+import { secretsIn } from '../support/secrets-in-logs';
 
 /**
  * What survives a pod kill, asserted through the entry point only, as a user would see it.
@@ -296,6 +297,10 @@ describe('what survives a pod kill (through the entry point)', () => {
       expect(meaningful.length).toBeGreaterThan(10);
       const lines = logLines();
       expect(lines.length).toBeGreaterThan(100);
+      // The patterns every spec's stopAll() checks, plus the exact values this suite used.
+      expect(lines.flatMap(({ line }) => secretsIn(line)).slice(0, 3)).toEqual(
+        [],
+      );
       const leaks = lines.filter(({ line }) =>
         meaningful.some((secret) => line.includes(secret)),
       );

@@ -52,7 +52,8 @@ export class ServiceProcess {
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
+        // Request lines are logged (info), so the secret scan in stopAll() reads real traffic.
+        LOG_LEVEL: 'log',
         SHUTDOWN_DRAIN_MS: '0',
         POD_NAME: `${app}-${port}`,
         ...environment,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TokenResponse } from '@app/contracts';
 import { generateDevKey } from '../../tools/keys/generate-dev-keys';
+import { secretsIn } from './secrets-in-logs';
 import { ServiceProcess } from './service-process';
 
 export const TEST_ISSUER = 'http://auth.test';
@@ -76,10 +77,25 @@ export async function login(
   return (await response.json()) as TokenResponse;
 }
 
+/**
+ * Stops what a spec started (every afterAll calls this), then checks every service process's
+ * captured log for tokens, session cookies and test passwords: no spec may leave a secret in a log.
+ */
 export async function stopAll(
   ...services: Array<{ stop(): Promise<unknown> } | undefined>
 ) {
   await Promise.all(services.map((service) => service?.stop()));
+  const leaks = services
+    .filter(
+      (service): service is ServiceProcess => service instanceof ServiceProcess,
+    )
+    .flatMap((service) =>
+      secretsIn(service.output.join('')).map(
+        (leak) => `${service.app}: ${leak}`,
+      ),
+    );
+  if (leaks.length)
+    throw new Error(`secrets in service logs:\n${leaks.join('\n')}`);
 }
 
 export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef';
