@@ -3,9 +3,9 @@
 # all three images, and the images differ only in the `dist/` folder they copy.
 
 # Pinned to an exact Node release (24 is the image line; the code also runs on Node 20.19+).
-# Pin the digest as well (`node:24.11.1-bookworm-slim@sha256:...`) where a registry is at hand,
+# Pin the digest as well (`node:24.21.0-bookworm-slim@sha256:...`) where a registry is at hand,
 # and let Renovate/Dependabot bump both together.
-ARG NODE_IMAGE=node:24.11.1-bookworm-slim
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app

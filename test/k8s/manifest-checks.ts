@@ -348,7 +348,7 @@ interface ResolvedEnvironment {
   problems: string[];
 }
 
-function dataOf(
+export function dataOf(
   objects: KubernetesObject[],
   kind: 'ConfigMap' | 'Secret',
   name: string,

@@ -23,14 +23,17 @@ export class TestRedisServer {
   private constructor(
     readonly port: number,
     private readonly appendOnly: boolean,
+    /** Set when containers must reach it: listens on every interface, behind this password. */
+    readonly password?: string,
   ) {}
 
   static async start(
-    options: { appendOnly?: boolean } = {},
+    options: { appendOnly?: boolean; password?: string } = {},
   ): Promise<TestRedisServer> {
     const server = new TestRedisServer(
       await freePort(),
       options.appendOnly ?? false,
+      options.password,
     );
     await server.launch();
     return server;
@@ -50,8 +53,11 @@ export class TestRedisServer {
       [
         '--port',
         String(this.port),
+        // A container reaches the host through its bridge, not loopback: all interfaces then,
+        // and never without a password.
         '--bind',
-        '127.0.0.1',
+        this.password ? '0.0.0.0' : '127.0.0.1',
+        ...(this.password ? ['--requirepass', this.password] : []),
         '--dir',
         this.dataDirectory,
         '--save',
