@@ -18,6 +18,15 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
+    // The lab dashboard's page: a plain browser script next to uPlot's global.
+    files: ['tools/dashboard/ui/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { ...globals.browser, uPlot: 'readonly' },
+    },
+  },
+  {
+    ignores: ['tools/dashboard/ui/**/*.js'],
     languageOptions: { globals: { ...globals.node, ...globals.jest } },
     rules: {
       '@typescript-eslint/no-unused-vars': [

@@ -64,6 +64,10 @@ describe('npm start: the local stack as real processes', () => {
       expect(output).toContain(`http://127.0.0.1:${labPort}`);
       expect(output).toMatch(/alice:alice/);
       expect(output).toMatch(/npm run experiment/);
+      expect(output).toContain(`http://127.0.0.1:${labPort}/_lab/ui`);
+      const dashboard = await fetch(`http://127.0.0.1:${labPort}/_lab/ui`);
+      expect(dashboard.status).toBe(200);
+      expect(dashboard.headers.get('content-type')).toMatch(/^text\/html/);
 
       const pods = (await (
         await fetch(`http://127.0.0.1:${labPort}/_lab/pods`)

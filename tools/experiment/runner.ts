@@ -54,8 +54,11 @@ async function inBatches<T>(
   }
 }
 
-/** One request of a virtual user's steady traffic, tagged with the app that serves it. */
-function nextRequest(
+/**
+ * One request of a virtual user's steady traffic, tagged with the app that serves it (also the
+ * dashboard's live load).
+ */
+export function nextRequest(
   user: VirtualUser,
   iteration: number,
 ): { app: string; call: () => Promise<StoryResponse> } {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { entryPointOf, type BuiltApp } from '../build/ensure-built';
 import { generateDevKey } from '../keys/generate-dev-keys';
 import { freePort } from './free-port';
-import { createGateway, type GatewaySettings } from './gateway';
+import { createGateway, sendJson, type GatewaySettings } from './gateway';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLabApi } from './lab-api';
 import type { PodTemplate } from './pod';
 import { httpProbe, redisPingProbe } from './probes';
@@ -40,6 +41,23 @@ export interface LocalStackOptions {
   environment?: Partial<Record<StackApp, Record<string, string>>>;
 }
 
+/** Routes served next to the lab API (the dashboard): `handle` answers true when it took the request. */
+export interface LabExtension {
+  handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: Buffer,
+  ): boolean | Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Every response a pod gave through the gateway: which app, which pod, what status. */
+export type ProxiedListener = (
+  app: string,
+  pod: string,
+  status: number,
+) => void;
+
 /**
  * The whole system as real processes on one machine: Redis (StatefulSet-like), auth, order,
  * cart and cart-legacy (Deployment-like), and the gateway that plays Ingress + Service.
@@ -54,6 +72,8 @@ export class LocalStack {
   private port = 0;
   private redisUrl = '';
   readonly gatewaySettings: GatewaySettings;
+  private readonly extensions: LabExtension[] = [];
+  private readonly proxiedListeners = new Set<ProxiedListener>();
 
   private constructor(private readonly options: LocalStackOptions) {
     mkdirSync(this.logDirectory);
@@ -82,6 +102,22 @@ export class LocalStack {
     return this.redisUrl;
   }
 
+  /** The `name:password,...` users the auth pods accept. */
+  get users(): string {
+    return this.options.users ?? DEMO_USERS;
+  }
+
+  /** Serves `extension`'s routes before the lab API's; `stop()` closes it first. */
+  mount(extension: LabExtension): void {
+    this.extensions.push(extension);
+  }
+
+  /** Listens to every pod response the gateway relays; returns the way to stop listening. */
+  onProxied(listener: ProxiedListener): () => void {
+    this.proxiedListeners.add(listener);
+    return () => this.proxiedListeners.delete(listener);
+  }
+
   private async boot(): Promise<void> {
     const options = this.options;
     this.port =
@@ -104,10 +140,28 @@ export class LocalStack {
     }
 
     // The gateway first: order and cart reach auth's JWKS and order through it, as through Services.
+    const labApi = createLabApi(this.supervisor, this.gatewaySettings);
     const gateway = createGateway({
       readyPods: (app) => this.supervisor.readyPods(app),
       settings: this.gatewaySettings,
-      fallback: createLabApi(this.supervisor, this.gatewaySettings),
+      fallback: async (request, response, body) => {
+        try {
+          for (const extension of this.extensions) {
+            if (await extension.handle(request, response, body)) return;
+          }
+          await labApi(request, response, body);
+        } catch (error) {
+          sendJson(response, 500, {
+            statusCode: 500,
+            error: 'Internal Server Error',
+            message: (error as Error).message,
+          });
+        }
+      },
+      onProxied: (app, pod, status) =>
+        this.proxiedListeners.forEach((listener) =>
+          listener(app, pod.name, status),
+        ),
     });
     await new Promise<void>((resolve, reject) => {
       gateway.once('error', reject);
@@ -130,6 +184,9 @@ export class LocalStack {
 
   /** Stops everything the stack started: pods (SIGTERM, then SIGKILL), the gateway, its files. */
   async stop(gracePeriodMs = 5000): Promise<void> {
+    await Promise.all(
+      this.extensions.splice(0).map((extension) => extension.close()),
+    );
     await this.supervisor.shutdown(gracePeriodMs);
     if (this.gateway) {
       this.gateway.closeAllConnections();

@@ -5,6 +5,7 @@
  * Ctrl-C (SIGINT) or SIGTERM stops everything it started.
  */
 import { ensureBuilt } from '../build/ensure-built';
+import { Dashboard } from '../dashboard/dashboard';
 import {
   DEMO_USERS,
   LocalStack,
@@ -43,11 +44,15 @@ async function main(): Promise<void> {
     legacyCartAffinity: process.env.LAB_LEGACY_AFFINITY !== 'false',
     replicas: replicasFromEnvironment(),
   });
+  Dashboard.mount(stack);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`\n${formatPodTable(stack.supervisor.listPods())}\n`);
   console.log(`all pods ready in ${seconds} s`);
   console.log(
     `entry point   ${stack.url}   (GET /menu, POST /auth/login, /orders, /cart, /legacy-cart)`,
+  );
+  console.log(
+    `dashboard     ${stack.url}/_lab/ui   (open it: live pods, kill buttons, traffic, your carts)`,
   );
   console.log(
     `lab API       ${stack.url}/_lab/pods   ·   npm run lab -- get pods`,

@@ -1,0 +1,235 @@
+import type { Order } from '@app/contracts';
+import {
+  StoryUser,
+  type CartPrefix,
+  type CartView,
+} from '../client/story-client';
+import { CART_LINES } from '../experiment/virtual-users';
+
+/** A JWT's header and claims, read without verifying: what the token says, for people. */
+export interface DecodedToken {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+}
+
+export function decodeJwt(token: string): DecodedToken {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new Error('not a JWT: expected 3 parts');
+  const part = (text: string) => {
+    const value: unknown = JSON.parse(
+      Buffer.from(text, 'base64url').toString('utf8'),
+    );
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error('not a JWT: a part is not a JSON object');
+    return value as Record<string, unknown>;
+  };
+  return { header: part(parts[0]), claims: part(parts[1]) };
+}
+
+export type CartState = 'kept' | 'lost' | 'unreachable' | 'none';
+
+export interface CartPanel {
+  prefix: CartPrefix;
+  /** Where the session lives: Redis (shared) or the memory of one pod. */
+  store: 'redis' | 'memory';
+  state: CartState;
+  items: CartView['items'];
+  total: number;
+  /** The pod that created the session (for the memory store, the only pod that has it). */
+  sessionPod?: string;
+  /** The pod that answered the last look at the cart. */
+  servedBy?: string;
+  /** The last answer, e.g. `GET /legacy-cart → 401`. */
+  detail: string;
+  lostAt?: string;
+}
+
+export interface YouView {
+  state: 'starting' | 'ready' | 'error';
+  error?: string;
+  username: string;
+  token?: {
+    /** Never the whole token: the page has no use for a credential. */
+    preview: string;
+    issuedBy?: string;
+    header: Record<string, unknown>;
+    claims: Record<string, unknown>;
+    /** Does `order` still accept it (the last `GET /orders`)? */
+    accepted: boolean;
+  };
+  carts: CartPanel[];
+  orders: {
+    count: number;
+    last: Order[];
+    servedBy?: string;
+    detail: string;
+  };
+}
+
+const CARTS: Array<{ prefix: CartPrefix; store: 'redis' | 'memory' }> = [
+  { prefix: '/cart', store: 'redis' },
+  { prefix: '/legacy-cart', store: 'memory' },
+];
+
+function emptyCart(prefix: CartPrefix, store: 'redis' | 'memory'): CartPanel {
+  return {
+    prefix,
+    store,
+    state: 'none',
+    items: [],
+    total: 0,
+    detail: 'no session yet',
+  };
+}
+
+/**
+ * The dashboard's "you": one demo user through the entry point, kept in the lab process (token
+ * and cookies never reach the page). Logs in, fills both carts, orders once, then looks at what
+ * it still has whenever asked.
+ */
+export class DemoUser {
+  private story: StoryUser;
+  private current: YouView;
+  private pending?: Promise<YouView>;
+  private started = false;
+  private sequence = 0;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly username: string,
+    private readonly password: string,
+  ) {
+    this.story = new StoryUser(baseUrl, username, password);
+    this.current = this.blank();
+  }
+
+  get view(): YouView {
+    return this.current;
+  }
+
+  /** Forget everything and start over: a new login, both carts filled again, one more order. */
+  async reset(): Promise<YouView> {
+    await this.pending?.catch(() => undefined);
+    this.story = new StoryUser(this.baseUrl, this.username, this.password);
+    this.current = this.blank();
+    this.started = false;
+    return this.refresh();
+  }
+
+  /** One look at everything (the first one builds it); concurrent callers share the look. */
+  refresh(): Promise<YouView> {
+    this.pending ??= (
+      this.started ? this.look() : this.build().then(() => this.look())
+    ).finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private blank(): YouView {
+    return {
+      state: 'starting',
+      username: this.username,
+      carts: CARTS.map(({ prefix, store }) => emptyCart(prefix, store)),
+      orders: { count: 0, last: [], detail: 'no order yet' },
+    };
+  }
+
+  private async build(): Promise<void> {
+    const login = await this.story.login();
+    if (login.status !== 200 || !this.story.tokens) {
+      this.current = {
+        ...this.current,
+        state: 'error',
+        error: `POST /auth/login → ${login.status || 'no answer'}; retrying`,
+      };
+      throw new Error(this.current.error);
+    }
+    const token = this.story.tokens.access_token;
+    const decoded = decodeJwt(token);
+    this.current.token = {
+      preview: `${token.slice(0, 12)}…`,
+      issuedBy: login.pod,
+      header: decoded.header,
+      claims: decoded.claims,
+      accepted: true,
+    };
+    for (const cart of this.current.carts) {
+      const session = await this.story.cartLogin(cart.prefix);
+      if (session.status !== 200) continue;
+      cart.sessionPod = session.body.sessionCreatedBy;
+      for (const line of CART_LINES)
+        await this.story.cartAdd(cart.prefix, line.sku, line.qty);
+      await this.story.cartPay(cart.prefix, 'card');
+    }
+    await this.story.placeOrder(
+      [{ sku: 'americano', qty: 2 }],
+      'card',
+      `dashboard-${this.username}-${Date.now()}-${this.sequence++}`,
+    );
+    this.started = true;
+  }
+
+  private async look(): Promise<YouView> {
+    const [redisCart, legacyCart, orders] = await Promise.all([
+      this.story.cartShow('/cart'),
+      this.story.cartShow('/legacy-cart'),
+      this.story.request<Order[]>('GET', '/orders', {
+        headers: this.story.bearer,
+      }),
+    ]);
+    const carts = this.current.carts.map((cart) => {
+      const seen = cart.prefix === '/cart' ? redisCart : legacyCart;
+      const detail = `GET ${cart.prefix} → ${seen.status || 'no answer'}`;
+      if (seen.status === 200) {
+        const body = seen.body as CartView;
+        return {
+          ...cart,
+          state: 'kept' as const,
+          items: body.items,
+          total: body.total,
+          sessionPod: body.sessionCreatedBy,
+          servedBy: seen.pod,
+          detail,
+        };
+      }
+      if (seen.status === 401 && !cart.sessionPod) {
+        return { ...cart, state: 'none' as const, detail };
+      }
+      if (seen.status === 401) {
+        // The cookie names a session no pod has any more: that cart is gone for good.
+        return {
+          ...cart,
+          state: 'lost' as const,
+          items: [],
+          total: 0,
+          servedBy: seen.pod,
+          detail,
+          lostAt: cart.lostAt ?? new Date().toISOString(),
+        };
+      }
+      return { ...cart, state: 'unreachable' as const, detail };
+    });
+    const listed = orders.status === 200 ? orders.body : undefined;
+    this.current = {
+      ...this.current,
+      state: 'ready',
+      error: undefined,
+      token: this.current.token && {
+        ...this.current.token,
+        accepted: orders.status !== 401,
+      },
+      carts,
+      orders: listed
+        ? {
+            count: listed.length,
+            last: listed.slice(0, 3),
+            servedBy: orders.pod,
+            detail: `GET /orders → ${orders.status}`,
+          }
+        : {
+            ...this.current.orders,
+            detail: `GET /orders → ${orders.status || 'no answer'}`,
+          },
+    };
+    return this.current;
+  }
+}
