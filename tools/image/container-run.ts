@@ -103,6 +103,10 @@ export class ContainerRun {
       ...(this.writableRoot || !plan.readOnlyRootFilesystem
         ? []
         : ['--read-only', '--read-only-tmpfs=false']),
+      ...(plan.memoryLimitMiB
+        ? ['--memory', `${Math.floor(plan.memoryLimitMiB)}m`]
+        : []),
+      ...(plan.cpuLimit ? ['--cpus', String(plan.cpuLimit)] : []),
       ...(plan.dropAllCapabilities ? ['--cap-drop=ALL'] : []),
       ...(plan.noNewPrivileges ? ['--security-opt=no-new-privileges'] : []),
       '--publish',

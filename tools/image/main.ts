@@ -59,6 +59,7 @@ function selectedApps(): App[] {
 const APPS = selectedApps();
 
 let failures = 0;
+const idleRss: string[] = [];
 const pass = (scope: string, text: string) =>
   console.log(`  PASS  ${scope.padEnd(12)} ${text}`);
 const fail = (scope: string, text: string) => {
@@ -271,6 +272,20 @@ async function checkRun(
       `PID 1 runs as uid ${uid} (non-root)`,
     );
 
+    // The idle footprint, under the manifests' limits: what the memory request must cover.
+    const rssMiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
+    const request = plan.memoryRequestMiB;
+    check(
+      scope,
+      request !== undefined && rssMiB > request
+        ? [
+            `idle RSS ${rssMiB.toFixed(0)} MiB exceeds the memory request ${request} Mi: the scheduler would overcommit the node`,
+          ]
+        : [],
+      `idle RSS ${rssMiB.toFixed(0)} MiB (request ${request ?? '-'} Mi, limit ${plan.memoryLimitMiB ?? '-'} Mi, ${plan.cpuLimit ?? '-'} CPU)`,
+    );
+    idleRss.push(`${plan.workload} ${rssMiB.toFixed(0)} MiB`);
+
     const stop = await run.stopGracefully();
     const grace = plan.terminationGracePeriodSeconds;
     // podman sends SIGTERM at once; in the pod the preStop sleep has used part of the grace.
@@ -462,6 +477,7 @@ async function main() {
   }
   if (readyTimes.length)
     console.log(`  podman run → ready: ${readyTimes.join(', ')}`);
+  if (idleRss.length) console.log(`  idle RSS: ${idleRss.join(', ')}`);
   finish(started);
 }
 

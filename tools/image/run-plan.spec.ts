@@ -5,7 +5,7 @@ import {
   renderKustomization,
   ROOT,
 } from '../../test/k8s/rendering';
-import { planRun, quantityToMiB, type RunPlan } from './run-plan';
+import { cpuQuantity, planRun, quantityToMiB, type RunPlan } from './run-plan';
 
 describe('planRun: the dev overlay read the way the kubelet runs it', () => {
   let plans: Map<string, RunPlan>;
@@ -41,6 +41,9 @@ describe('planRun: the dev overlay read the way the kubelet runs it', () => {
       readinessPath: '/healthz/ready',
       terminationGracePeriodSeconds: 30,
       preStopSleepSeconds: 5,
+      memoryRequestMiB: 160,
+      memoryLimitMiB: 256,
+      cpuLimit: 0.5,
       volumes: [{ name: 'tmp', mountPath: '/tmp', emptyDirMiB: 64 }],
     });
     expect(plans.get('order')?.startupBudgetSeconds).toBeGreaterThan(0);
@@ -67,6 +70,16 @@ describe('planRun: the dev overlay read the way the kubelet runs it', () => {
       expect(file.mode).toBe(0o440);
       expect(file.content).toContain('PRIVATE KEY');
     }
+  });
+});
+
+describe('cpuQuantity', () => {
+  it.each([
+    ['500m', 0.5],
+    ['1', 1],
+    [2, 2],
+  ])('%s → %d CPU', (quantity, cpus) => {
+    expect(cpuQuantity(quantity)).toBe(cpus);
   });
 });
 

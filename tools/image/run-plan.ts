@@ -40,6 +40,10 @@ export interface RunPlan {
   terminationGracePeriodSeconds: number;
   /** The kubelet runs the preStop sleep before SIGTERM; both come out of the grace period. */
   preStopSleepSeconds: number;
+  /** resources: the container gets its limits; the idle footprint is checked against requests. */
+  memoryLimitMiB?: number;
+  memoryRequestMiB?: number;
+  cpuLimit?: number;
   environment: Record<string, string>;
   volumes: PlannedVolume[];
   problems: string[];
@@ -63,6 +67,17 @@ export function quantityToMiB(quantity: string | number): number {
   if (!(unit in SIZE_UNITS)) throw new Error(`unknown unit in ${quantity}`);
   return Number(match[1]) * SIZE_UNITS[unit];
 }
+
+/** `500m` → 0.5, `'1'` → 1. */
+export function cpuQuantity(quantity: string | number): number {
+  const text = String(quantity);
+  return text.endsWith('m') ? Number(text.slice(0, -1)) / 1000 : Number(text);
+}
+
+const optional = <T>(
+  value: string | number | undefined,
+  parse: (value: string | number) => T,
+) => (value === undefined ? undefined : parse(value));
 
 const probePath = (probe: Probe | undefined) => probe?.httpGet?.path;
 
@@ -182,6 +197,15 @@ export function planRun(
     terminationGracePeriodSeconds:
       workload.pod.terminationGracePeriodSeconds ?? 30,
     preStopSleepSeconds: container.lifecycle?.preStop?.sleep?.seconds ?? 0,
+    memoryLimitMiB: optional(
+      container.resources?.limits?.memory,
+      quantityToMiB,
+    ),
+    memoryRequestMiB: optional(
+      container.resources?.requests?.memory,
+      quantityToMiB,
+    ),
+    cpuLimit: optional(container.resources?.limits?.cpu, cpuQuantity),
     environment,
     volumes,
     problems,

@@ -238,7 +238,13 @@ export class LocalStack {
       app,
       command: (name, port) => ({
         file: process.execPath,
-        args: [entryPointOf(image)],
+        // LAB_NODE_ARGS: extra node flags for every app pod, e.g. to profile one under load
+        // (`LAB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench`); NODE_OPTIONS
+        // refuses --cpu-prof.
+        args: [
+          ...(process.env.LAB_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+          entryPointOf(image),
+        ],
         env: {
           ...common,
           ...perApp[app],

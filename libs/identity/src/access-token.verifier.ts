@@ -5,6 +5,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { ACCESS_TOKEN_ALGORITHMS } from '@app/contracts';
 import { counter } from '@app/platform';
 import type { IdentityEnvironment } from './identity-environment';
@@ -21,9 +22,21 @@ export interface AuthenticatedUser {
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 /**
+ * A verified token is remembered, by its whole compact form (signature included, so a changed
+ * byte is a different token), for at most this long and never past its own `exp`: a client
+ * sends the same token on every request for its 15-minute life, and an EdDSA/ES256 signature
+ * check costs far more than the rest of a small request. A key retired from the JWKS stops
+ * being honoured through the cache within this time.
+ */
+export const VERIFIED_TOKEN_CACHE_MS = 60_000;
+/** Bounds the memory: ~1 kB per entry at most. */
+export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
+
+/**
  * Verifies access tokens against auth's JWKS: keys fetched once and cached, refetched on an
  * unknown `kid` at most once per cooldown (so a forged `kid` cannot make us hammer auth),
- * algorithms pinned to the asymmetric ones auth uses, `iss`/`aud`/`typ` checked.
+ * algorithms pinned to the asymmetric ones auth uses, `iss`/`aud`/`typ` checked. Successful
+ * verifications are cached (above); failures never are.
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -31,6 +44,12 @@ export class AccessTokenVerifier {
   private readonly issuer: string;
   private readonly audience: string;
   private readonly clockTolerance: number;
+  private readonly verified = new LRUCache<string, AuthenticatedUser>({
+    max: VERIFIED_TOKEN_CACHE_ENTRIES,
+    ttl: VERIFIED_TOKEN_CACHE_MS,
+    // An entry's own ttl (up to its exp) is checked on every get, not only by a timer.
+    ttlAutopurge: false,
+  });
 
   constructor(config: ConfigService<IdentityEnvironment, true>) {
     this.keySet = createRemoteJWKSet(
@@ -50,6 +69,8 @@ export class AccessTokenVerifier {
   }
 
   async verify(token: string): Promise<AuthenticatedUser> {
+    const remembered = this.verified.get(token);
+    if (remembered) return remembered;
     try {
       const { payload } = await jwtVerify(token, this.keySet, {
         algorithms: [...ACCESS_TOKEN_ALGORITHMS],
@@ -59,7 +80,20 @@ export class AccessTokenVerifier {
         clockTolerance: this.clockTolerance,
         requiredClaims: ['sub', 'exp', 'iat', 'jti'],
       });
-      return { id: payload.sub as string, accessToken: token, claims: payload };
+      // Frozen: the same object now answers every request that carries this token.
+      const user: AuthenticatedUser = Object.freeze({
+        id: payload.sub as string,
+        accessToken: token,
+        claims: Object.freeze(payload),
+      });
+      // Valid until exp (+ the tolerance jwtVerify grants), and never longer than the cache time.
+      const validForMs =
+        ((payload.exp as number) + this.clockTolerance) * 1000 - Date.now();
+      if (validForMs > 0)
+        this.verified.set(token, user, {
+          ttl: Math.min(validForMs, VERIFIED_TOKEN_CACHE_MS),
+        });
+      return user;
     } catch (error) {
       const httpError = this.toHttpError(error);
       verificationFailures.inc({ reason: failureReason(error) });

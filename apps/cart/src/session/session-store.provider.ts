@@ -1,9 +1,9 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { RedisStore } from 'connect-redis';
 import session, { type Store } from 'express-session';
 import { createRedisClient, type RedisClient } from '@app/platform';
 import type { CartEnvironment } from '../config/cart-environment';
+import { RollingRedisStore } from './rolling-redis-store';
 
 export const SESSION_STORE = Symbol('SESSION_STORE');
 export const SESSION_REDIS = Symbol('SESSION_REDIS');
@@ -31,10 +31,17 @@ export const sessionRedisProvider: Provider = {
  */
 export const sessionStoreProvider: Provider = {
   provide: SESSION_STORE,
-  inject: [SESSION_REDIS],
-  useFactory: (redis: RedisClient | null): Store => {
+  inject: [SESSION_REDIS, ConfigService],
+  useFactory: (
+    redis: RedisClient | null,
+    config: ConfigService<CartEnvironment, true>,
+  ): Store => {
     if (redis)
-      return new RedisStore({ client: redis, prefix: SESSION_KEY_PREFIX });
+      return new RollingRedisStore(
+        redis,
+        SESSION_KEY_PREFIX,
+        config.get('SESSION_IDLE_TIMEOUT_SECONDS', { infer: true }),
+      );
     new Logger('SessionStore').warn(
       'sessions are kept in process memory: they die with this pod (the legacy behaviour)',
     );
