@@ -1,6 +1,6 @@
 # One Dockerfile for every app: `--target auth|order|cart` (skaffold.yaml builds each).
 # The three apps share every stage but the last, so one dependency install and one build serve
-# all three images, and the images differ only in the `dist/` folder they copy.
+# all three images, and the images differ only in the one-file bundle they copy.
 
 # Pinned to an exact Node release (24 is the image line; the code also runs on Node 20.19+).
 # Pin the digest as well (`node:24.21.0-bookworm-slim@sha256:...`) where a registry is at hand,
@@ -21,22 +21,17 @@ RUN npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
 COPY apps ./apps
+# The last build step bundles each app into dist/apps/<app>/main.cjs (tools/build/bundle.ts).
+COPY tools/build ./tools/build
 RUN npm run build
-
-# ---- production dependencies only: what package.json "dependencies" lists, nothing else ----
-FROM base AS production-dependencies
-ARG NODE_EXTRA_CA_CERTS
-COPY package.json package-lock.json ./
-# No production dependency needs an install script; refusing them all shrinks the supply chain.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-  && npm cache clean --force
 
 # ---- runtime: shared by the three app targets ----
 FROM base AS runtime
 ENV NODE_ENV=production \
     PORT=3000
+# No node_modules: each app is one bundle (dist/apps/<app>/main.cjs) holding its production
+# dependencies; the optional peers left out of it are never installed anyway (tools/build/bundle.ts).
 COPY package.json ./
-COPY --from=production-dependencies /app/node_modules ./node_modules
 # Numeric uid/gid, not a name: the kubelet can only enforce `runAsNonRoot` on a numeric USER.
 # No passwd entry is needed (Node never looks the user up). Files stay owned by root, so the
 # process cannot rewrite its own code; the pod mounts the root filesystem read-only anyway.
@@ -46,13 +41,13 @@ EXPOSE 3000
 # Exec-form CMD: node is PID 1 and receives SIGTERM itself (no shell in between to swallow it),
 # which starts the graceful shutdown (readiness 503 → drain → close → exit 0).
 FROM runtime AS auth
-COPY --from=build /app/dist/apps/auth ./dist/apps/auth
-CMD ["node", "dist/apps/auth/apps/auth/src/main.js"]
+COPY --from=build /app/dist/apps/auth/main.cjs ./dist/apps/auth/main.cjs
+CMD ["node", "dist/apps/auth/main.cjs"]
 
 FROM runtime AS order
-COPY --from=build /app/dist/apps/order ./dist/apps/order
-CMD ["node", "dist/apps/order/apps/order/src/main.js"]
+COPY --from=build /app/dist/apps/order/main.cjs ./dist/apps/order/main.cjs
+CMD ["node", "dist/apps/order/main.cjs"]
 
 FROM runtime AS cart
-COPY --from=build /app/dist/apps/cart ./dist/apps/cart
-CMD ["node", "dist/apps/cart/apps/cart/src/main.js"]
+COPY --from=build /app/dist/apps/cart/main.cjs ./dist/apps/cart/main.cjs
+CMD ["node", "dist/apps/cart/main.cjs"]

@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { RequestMethod, type Type } from '@nestjs/common';
 import {
   METHOD_METADATA,
@@ -20,6 +20,7 @@ import { CartModule } from '../../apps/cart/src/cart.module';
 import { cartEnvironmentSchema } from '../../apps/cart/src/config/cart-environment';
 import { orderEnvironmentSchema } from '../../apps/order/src/config/order-environment';
 import { OrderModule } from '../../apps/order/src/order.module';
+import { bundleOf } from '../../tools/build/ensure-built';
 import { ROOT } from './rendering';
 
 export const APPS = ['auth', 'order', 'cart'] as const;
@@ -103,30 +104,9 @@ function globalPrefixExclusionsOf(app: AppName): string[] | undefined {
   );
 }
 
+/** What the image runs: the bundle `npm run build` ends with (tools/build/bundle.ts). */
 function builtEntryPointOf(app: AppName): string {
-  const nestCli = JSON.parse(
-    readFileSync(join(ROOT, 'nest-cli.json'), 'utf8'),
-  ) as {
-    projects: Record<
-      string,
-      {
-        sourceRoot: string;
-        entryFile: string;
-        compilerOptions: { tsConfigPath: string };
-      }
-    >;
-  };
-  const project = nestCli.projects[app];
-  const tsconfig = JSON.parse(
-    readFileSync(join(ROOT, project.compilerOptions.tsConfigPath), 'utf8'),
-  ) as { compilerOptions: { outDir: string } };
-  // tsc keeps the layout under the root dir (the repository), so the entry file sits below outDir.
-  const outDir = join(
-    project.compilerOptions.tsConfigPath,
-    '..',
-    tsconfig.compilerOptions.outDir,
-  );
-  return join(outDir, project.sourceRoot, `${project.entryFile}.js`);
+  return relative(ROOT, bundleOf(app));
 }
 
 function inFlightBudgetSeconds(): number {

@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { entryPointOf, ROOT, type BuiltApp } from '../build/ensure-built';
+import {
+  BUILT_APPS,
+  bundleOf,
+  entryPointOf,
+  ROOT,
+  type BuiltApp,
+} from '../build/ensure-built';
 import { generateDevKey } from '../keys/generate-dev-keys';
 import { freePort } from '../lab/free-port';
 import type { StackApp } from '../lab/local-stack';
@@ -19,6 +25,8 @@ export interface StartupTimes {
 }
 
 export interface InstallSize {
+  /** What each image holds of ours: one bundle per app (tools/build/bundle.ts), no node_modules. */
+  bundleBytes: Record<BuiltApp, number>;
   distBytes: number;
   /** The `npm ci --omit=dev` tree: every package `npm ls --omit=dev` lists, nested ones apart. */
   productionDependencyBytes: number;
@@ -139,7 +147,8 @@ function directoryBytes(directory: string): number {
 }
 
 /**
- * What a production image would hold: dist/ plus the production dependency tree, computed from
+ * What a production image holds: each app's bundle. For comparison, what it held before the
+ * bundles: dist/ plus the production dependency tree, computed from
  * `npm ls --omit=dev --all --parseable` over the installed node_modules (no `npm ci` run).
  */
 export function measureInstallSize(): InstallSize {
@@ -161,8 +170,15 @@ export function measureInstallSize(): InstallSize {
     (sum, path) => sum + directoryBytes(path),
     0,
   );
-  const distBytes = directoryBytes(join(ROOT, 'dist'));
+  const bundleBytes = Object.fromEntries(
+    BUILT_APPS.map((app) => [app, statSync(bundleOf(app)).size]),
+  ) as Record<BuiltApp, number>;
+  // nest build's output alone (the bundles sit in dist/ too).
+  const distBytes =
+    directoryBytes(join(ROOT, 'dist')) -
+    Object.values(bundleBytes).reduce((sum, bytes) => sum + bytes, 0);
   return {
+    bundleBytes,
     distBytes,
     productionDependencyBytes,
     productionPackages: packages.length,

@@ -53,6 +53,11 @@ const ratioText = (value: number) =>
 export const megabytes = (bytes: number | null) =>
   bytes === null ? '—' : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
+const bundleSizes = (install: InstallSize) =>
+  Object.entries(install.bundleBytes)
+    .map(([app, bytes]) => `${app} ${megabytes(bytes)}`)
+    .join(', ');
+
 function cells(row: Row): string[] {
   const { requestsPerSecond: rate, latencyMs, errors } = row.measurement;
   return [
@@ -121,7 +126,7 @@ export function formatFootprint(report: BenchReport): string {
       (sample) =>
         `  ${sample.process.padEnd(28)} ${megabytes(sample.idleBytes).padStart(9)} → ${megabytes(sample.afterLoadBytes)}`,
     ),
-    `production install: dist ${megabytes(install.distBytes)} + ${install.productionPackages} production packages ${megabytes(install.productionDependencyBytes)} = ${megabytes(install.totalBytes)}`,
+    `in each image: one bundle, ${bundleSizes(install)} (no node_modules; unbundled it was dist ${megabytes(install.distBytes)} + ${install.productionPackages} production packages ${megabytes(install.productionDependencyBytes)} = ${megabytes(install.totalBytes)})`,
     'JWT CPU cost per operation (jose, one core): ' +
       report.jwtCost
         .map(
@@ -217,7 +222,7 @@ ${startup.map((s) => `<tr><td>${s.app}</td><td class="n">${number(s.medianMs)}</
 <table><thead><tr><th>process</th><th>RSS idle</th><th>RSS after load</th></tr></thead><tbody>
 ${memory.map((sample) => `<tr><td>${escapeHtml(sample.process)}</td><td class="n">${megabytes(sample.idleBytes)}</td><td class="n">${megabytes(sample.afterLoadBytes)}</td></tr>`).join('\n')}
 </tbody></table>
-<p>Production install: dist ${megabytes(install.distBytes)} + ${install.productionPackages} production packages ${megabytes(install.productionDependencyBytes)} = <b>${megabytes(install.totalBytes)}</b>.</p>
+<p>In each image: one bundle, <b>${bundleSizes(install)}</b> (no node_modules; unbundled it was dist ${megabytes(install.distBytes)} + ${install.productionPackages} production packages ${megabytes(install.productionDependencyBytes)} = ${megabytes(install.totalBytes)}).</p>
 <h2>JWT CPU cost (jose, in-process, one core)</h2>
 <table><thead><tr><th>alg</th><th>verify µs</th><th>sign µs</th></tr></thead><tbody>
 ${report.jwtCost.map((cost) => `<tr><td>${cost.alg}</td><td class="n">${number(cost.verifyMicroseconds)}</td><td class="n">${number(cost.signMicroseconds)}</td></tr>`).join('\n')}

@@ -6,10 +6,13 @@ export const ROOT = join(__dirname, '..', '..');
 export const BUILT_APPS = ['auth', 'order', 'cart'] as const;
 export type BuiltApp = (typeof BUILT_APPS)[number];
 
-/** Where `nest build <app>` puts an app's entry point. */
-export function entryPointOf(app: BuiltApp): string {
-  return join(ROOT, 'dist', 'apps', app, 'apps', app, 'src', 'main.js');
+/** The app in one file (tools/build/bundle.ts, the last step of `npm run build`). */
+export function bundleOf(app: BuiltApp): string {
+  return join(ROOT, 'dist', 'apps', app, 'main.cjs');
 }
+
+/** What runs an app, everywhere: the image, the local stack, the tests, the bench. */
+export const entryPointOf = bundleOf;
 
 function newestModification(directory: string): number {
   let newest = 0;

@@ -8,7 +8,7 @@ import {
 import { containerUlimits } from './podman';
 import { nodeImageOf, parseNodeImage } from './stand-in-base';
 
-const ENTRY = 'dist/apps/order/apps/order/src/main.js';
+const ENTRY = 'dist/apps/order/main.cjs';
 const expected = { user: 10001, entryPoint: ENTRY };
 
 describe('checkImageConfig: what PID 1 and the user will be', () => {
@@ -33,7 +33,7 @@ describe('checkImageConfig: what PID 1 and the user will be', () => {
     [
       'another entry point',
       { User: '10001', Cmd: ['node', 'dist/main.js'] },
-      /expected \["node","dist\/apps\/order/,
+      /expected \["node","dist\/apps\/order\/main.cjs"\]/,
     ],
     ['USER root', { User: 'root', Cmd: ['node', ENTRY] }, /runs as root/],
     ['USER 0', { User: '0:0', Cmd: ['node', ENTRY] }, /runs as root/],

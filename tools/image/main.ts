@@ -218,6 +218,60 @@ async function checkImage(
   return inspected.Size;
 }
 
+/**
+ * One real request per app, so the image is known to serve, not only to answer its probes: the
+ * routes, the JSON error shape, Redis and (auth) password hashing and signing in the image.
+ */
+async function realRequest(
+  url: string,
+  plan: RunPlan,
+): Promise<{ description: string; problem?: string }> {
+  const json = async (path: string, init?: RequestInit) => {
+    const response = await fetch(`${url}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(5000),
+    });
+    return {
+      status: response.status,
+      body: (await response.json().catch(() => undefined)) as
+        Record<string, unknown> | undefined,
+    };
+  };
+  const app = plan.image.split('/')[1];
+  if (app === 'auth') {
+    const [username, password] = (plan.environment.AUTH_USERS ?? '')
+      .split(',')[0]
+      .split(':');
+    const { status, body } = await json('/auth/login', {
+      method: 'POST',
+      body: JSON.stringify({ username, password }),
+    });
+    const ok = status === 200 && typeof body?.access_token === 'string';
+    return {
+      description: `POST /auth/login as ${username} → ${status} with an access token`,
+      problem: ok ? undefined : `POST /auth/login → ${status}, no access token`,
+    };
+  }
+  if (app === 'order') {
+    const { status, body } = await json('/menu');
+    const ok = status === 200 && Array.isArray(body?.items);
+    return {
+      description: `GET /menu → ${status} with ${(body?.items as unknown[] | undefined)?.length} items`,
+      problem: ok ? undefined : `GET /menu → ${status}`,
+    };
+  }
+  const prefix = plan.environment.ROUTE_PREFIX ?? '/cart';
+  const { status, body } = await json(prefix);
+  const ok = status === 401 && body?.statusCode === 401;
+  return {
+    description: `GET ${prefix} without a session → ${status} JSON error`,
+    problem: ok
+      ? undefined
+      : `GET ${prefix} without a session → ${status} ${JSON.stringify(body)}`,
+  };
+}
+
 /** Read-only root, as the manifests: probes, PID 1, user, then a SIGTERM and its aftermath. */
 async function checkRun(
   podman: Podman,
@@ -248,6 +302,18 @@ async function checkRun(
     pass(
       scope,
       `${plan.livenessPath} and ${plan.readinessPath} answer 200, ${seconds(readyMs)} after podman run (root filesystem read-only, ${plan.volumes.map((volume) => volume.mountPath).join(', ')} mounted)`,
+    );
+
+    const served = await realRequest(run.url, plan).catch((error: Error) => ({
+      description: '',
+      problem: error.message,
+    }));
+    check(
+      scope,
+      served.problem
+        ? [`${served.problem}; last log lines:\n${await run.logs()}`]
+        : [],
+      served.description,
     );
 
     const argv = (await run.exec(['cat', '/proc/1/cmdline']))
