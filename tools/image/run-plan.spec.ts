@@ -41,7 +41,7 @@ describe('planRun: the dev overlay read the way the kubelet runs it', () => {
       readinessPath: '/healthz/ready',
       terminationGracePeriodSeconds: 30,
       preStopSleepSeconds: 5,
-      memoryRequestMiB: 160,
+      memoryRequestMiB: 192,
       memoryLimitMiB: 256,
       cpuLimit: 0.5,
       volumes: [{ name: 'tmp', mountPath: '/tmp', emptyDirMiB: 64 }],
