@@ -127,7 +127,11 @@ async function main(processes: OwnProcesses): Promise<void> {
 
   if (!values['skip-build']) ensureBuilt(progress);
   const install = measureInstallSize();
-  progress(`install size measured: ${megabytes(install.totalBytes)}`);
+  progress(
+    `image contents measured: bundles ${Object.values(install.bundleBytes)
+      .map((bytes) => megabytes(bytes))
+      .join(' / ')} (unbundled: ${megabytes(install.totalBytes)})`,
+  );
   const jwtCost = await measureJwtCost(quick ? 300 : 1000);
   progress(
     `JWT verify: ${jwtCost.map((cost) => `${cost.alg} ${cost.verifyMicroseconds.toFixed(0)} µs`).join(', ')}`,
