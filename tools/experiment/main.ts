@@ -49,6 +49,17 @@ function stackOptions(
       variant === 'auth-per-pod' || sabotage === 'auth-per-pod'
         ? 'per-pod'
         : 'shared',
+    // Verifiers refetch the JWKS for an unknown kid at most once per cooldown (30 s by default);
+    // a window of this experiment is shorter, so the per-pod stack lets them refetch at once.
+    environment:
+      variant === 'auth-per-pod'
+        ? Object.fromEntries(
+            (['order', 'cart', 'cart-legacy'] as const).map((app) => [
+              app,
+              { AUTH_JWKS_COOLDOWN_SECONDS: '1' },
+            ]),
+          )
+        : undefined,
   };
 }
 

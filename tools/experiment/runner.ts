@@ -1,5 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CartPrefix, StoryResponse } from '../client/story-client';
+import {
+  StoryUser,
+  type CartPrefix,
+  type StoryResponse,
+} from '../client/story-client';
 import type { ClusterDriver } from '../drivers/cluster-driver';
 import { LocalDriver } from '../drivers/local-driver';
 import type { Disrupted, Observation, Scenario } from './scenarios';
@@ -144,8 +148,22 @@ export async function runWindow(
   await sleep(options.leadMs);
   options.progress(`${scenario.name}: ${scenario.title}`);
   const disruptedAt = now();
-  const targets = await scenario.disrupt(driver, async (app) =>
-    (await driver.listPods(app)).filter((pod) => pod.status === 'Running'),
+  const targets = await scenario.disrupt(
+    driver,
+    async (app) =>
+      (await driver.listPods(app)).filter((pod) => pod.status === 'Running'),
+    {
+      tokenIssuers: users.flatMap((user) =>
+        user.tokenIssuer ? [user.tokenIssuer] : [],
+      ),
+      freshUser: () =>
+        new StoryUser(
+          users[0].story.baseUrl,
+          users[0].story.username,
+          users[0].story.password,
+        ),
+      orderReplicas: replicas.get('order') ?? 1,
+    },
   );
   const disrupted: Disrupted[] = targets.map((target) => ({
     ...target,

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoryUser } from '../client/story-client';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import type { LocalDriver } from '../drivers/local-driver';
 
@@ -45,6 +47,44 @@ export interface RowExpectation {
   holds(observation: Observation): boolean;
 }
 
+export interface DisruptionContext {
+  /** The auth pod that issued each virtual user's token (x-pod-name of its login). */
+  tokenIssuers: string[];
+  /** A user of its own (not one of the virtual users), to act like fresh traffic would. */
+  freshUser(): StoryUser;
+  /** Order replicas: how many verifiers a request must reach to reach them all. */
+  orderReplicas: number;
+}
+
+/**
+ * A verifier drops a signing key only when it refetches the JWKS, which it does when a token
+ * names a kid it does not know (or when its cache ages out, 10 minutes). In a cluster that token
+ * comes with the next user who logs in on the replacement pod; here a fresh user does exactly
+ * that, and shows the token to every order replica, so the outcome does not hang on timing.
+ */
+async function presentReplacementKey(
+  driver: ClusterDriver,
+  deleted: string,
+  context: DisruptionContext,
+): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  const user = context.freshUser();
+  while (performance.now() < deadline) {
+    const replacements = (await driver.listPods('auth')).filter(
+      (pod) => pod.ready && pod.name !== deleted,
+    );
+    const login = replacements.length ? await user.login() : undefined;
+    const issuer = login?.pod;
+    if (issuer && !context.tokenIssuers.includes(issuer)) {
+      // Round robin: twice the replicas reaches every order pod even with other traffic between.
+      for (let i = 0; i < 2 * context.orderReplicas + 2; i++)
+        await user.listOrders();
+      return;
+    }
+    await sleep(200);
+  }
+}
+
 export interface Scenario {
   name: string;
   title: string;
@@ -54,6 +94,7 @@ export interface Scenario {
   disrupt(
     driver: ClusterDriver,
     pick: (app: string) => Promise<PodSummary[]>,
+    context: DisruptionContext,
   ): Promise<Array<{ app: string; pods: PodSummary[] }>>;
   rows: RowExpectation[];
 }
@@ -248,9 +289,18 @@ export const SCENARIOS: Scenario[] = [
       'AUTH_KEY_MODE=per-pod: delete one auth pod (each pod signed with its own key)',
     variant: 'auth-per-pod',
     buildsCarts: false,
-    disrupt: async (driver, pick) => {
-      const pods = (await pick('auth')).slice(0, 1);
+    // The pod whose key signed most of the users' tokens: deleting another one would leave
+    // every token verifiable and show nothing (a coin toss with two auth pods).
+    disrupt: async (driver, pick, context) => {
+      const running = await pick('auth');
+      const signed = (pod: PodSummary) =>
+        context.tokenIssuers.filter((issuer) => issuer === pod.name).length;
+      const pods = [...running]
+        .sort((a, b) => signed(b) - signed(a))
+        .slice(0, 1);
       await Promise.all(pods.map((pod) => driver.deletePod(pod.name, 0)));
+      for (const pod of pods)
+        await presentReplacementKey(driver, pod.name, context);
       return [{ app: 'auth', pods }];
     },
     rows: [

@@ -16,6 +16,8 @@ describe('AccessTokenVerifier: the verified-token cache', () => {
   let server: Server;
   let privateKey: CryptoKey;
   let jwksUrl: string;
+  /** What the JWKS endpoint publishes right now (a test may retire the key). */
+  let published: object[] = [];
 
   beforeAll(async () => {
     const pair = await generateKeyPair('EdDSA', { extractable: true });
@@ -25,9 +27,10 @@ describe('AccessTokenVerifier: the verified-token cache', () => {
       kid: 'k1',
       alg: 'EdDSA',
     };
+    published = [jwk];
     server = createServer((_request, response) => {
       response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ keys: [jwk] }));
+      response.end(JSON.stringify({ keys: published }));
     });
     await new Promise<void>((resolve) =>
       server.listen(0, '127.0.0.1', resolve),
@@ -59,11 +62,22 @@ describe('AccessTokenVerifier: the verified-token cache', () => {
       .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
       .sign(privateKey);
 
+  type KeySet = (() => never) & {
+    jwks: () => unknown;
+    reload(): Promise<void>;
+  };
+  const keySetOf = (subject: AccessTokenVerifier) =>
+    (subject as unknown as { keySet: KeySet }).keySet;
+
   /** From now on, any signature check this verifier makes fails: only its cache can answer. */
   const breakSignatureChecks = (subject: AccessTokenVerifier) => {
-    (subject as unknown as { keySet: () => never }).keySet = () => {
-      throw new Error('signature checked again');
-    };
+    const original = keySetOf(subject);
+    (subject as unknown as { keySet: KeySet }).keySet = Object.assign(
+      () => {
+        throw new Error('signature checked again');
+      },
+      { jwks: () => original.jwks(), reload: () => original.reload() },
+    );
   };
 
   it('checks a token once, then answers from the cache', async () => {
@@ -86,6 +100,22 @@ describe('AccessTokenVerifier: the verified-token cache', () => {
     await expect(subject.verify(await token(600, 'mallory'))).rejects.toThrow(
       /invalid token/,
     );
+  });
+
+  it('stops answering from the cache once the signing key has left the key set', async () => {
+    const subject = verifier();
+    const valid = await token(600);
+    await subject.verify(valid);
+    const retired = published;
+    published = [];
+    try {
+      await keySetOf(subject).reload();
+      await expect(subject.verify(valid)).rejects.toThrow(
+        /unknown key|invalid token/,
+      );
+    } finally {
+      published = retired;
+    }
   });
 
   it('never caches a rejected token', async () => {

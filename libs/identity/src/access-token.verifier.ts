@@ -25,8 +25,9 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
  * A verified token is remembered, by its whole compact form (signature included, so a changed
  * byte is a different token), for at most this long and never past its own `exp`: a client
  * sends the same token on every request for its 15-minute life, and an EdDSA/ES256 signature
- * check costs far more than the rest of a small request. A key retired from the JWKS stops
- * being honoured through the cache within this time.
+ * check costs far more than the rest of a small request. A remembered token is honoured only
+ * while its signing key (`kid`) is still in the key set this verifier holds, so the cache never
+ * accepts what a fresh verification would refuse: it only skips the signature arithmetic.
  */
 export const VERIFIED_TOKEN_CACHE_MS = 60_000;
 /** Bounds the memory: ~1 kB per entry at most. */
@@ -44,7 +45,10 @@ export class AccessTokenVerifier {
   private readonly issuer: string;
   private readonly audience: string;
   private readonly clockTolerance: number;
-  private readonly verified = new LRUCache<string, AuthenticatedUser>({
+  private readonly verified = new LRUCache<
+    string,
+    { user: AuthenticatedUser; kid: string | undefined }
+  >({
     max: VERIFIED_TOKEN_CACHE_ENTRIES,
     ttl: VERIFIED_TOKEN_CACHE_MS,
     // An entry's own ttl (up to its exp) is checked on every get, not only by a timer.
@@ -70,9 +74,9 @@ export class AccessTokenVerifier {
 
   async verify(token: string): Promise<AuthenticatedUser> {
     const remembered = this.verified.get(token);
-    if (remembered) return remembered;
+    if (remembered && this.holdsKey(remembered.kid)) return remembered.user;
     try {
-      const { payload } = await jwtVerify(token, this.keySet, {
+      const { payload, protectedHeader } = await jwtVerify(token, this.keySet, {
         algorithms: [...ACCESS_TOKEN_ALGORITHMS],
         issuer: this.issuer,
         audience: this.audience,
@@ -90,15 +94,24 @@ export class AccessTokenVerifier {
       const validForMs =
         ((payload.exp as number) + this.clockTolerance) * 1000 - Date.now();
       if (validForMs > 0)
-        this.verified.set(token, user, {
-          ttl: Math.min(validForMs, VERIFIED_TOKEN_CACHE_MS),
-        });
+        this.verified.set(
+          token,
+          { user, kid: protectedHeader.kid },
+          {
+            ttl: Math.min(validForMs, VERIFIED_TOKEN_CACHE_MS),
+          },
+        );
       return user;
     } catch (error) {
       const httpError = this.toHttpError(error);
       verificationFailures.inc({ reason: failureReason(error) });
       throw httpError;
     }
+  }
+
+  /** Is this key still in the JWKS as last fetched (a rotated-out or lost key is not)? */
+  private holdsKey(kid: string | undefined): boolean {
+    return !!this.keySet.jwks()?.keys.some((key) => key.kid === kid);
   }
 
   private toHttpError(error: unknown): Error {
