@@ -104,6 +104,13 @@ const allTokens = (o: Observation) => o.tokens.valid === o.tokens.total;
 const allOrders = (o: Observation) =>
   !!o.orders && o.orders.kept === o.orders.total && o.orders.duplicates === 0;
 const allSessions = (o: Observation) => !!o.sessions && o.sessions.lost === 0;
+/**
+ * A pinned (affinity) user has one request in flight at a time, and only users pinned to the
+ * killed pod can have one there: express-session writes the top of a response before its store
+ * answers, so a pod killed in between leaves that client a truncated response. Nobody else fails.
+ */
+const failuresOnlyInFlightOnTheKilledPod = (o: Observation) =>
+  !!o.sessions && o.requests.failed <= o.sessions.expectedLost;
 const exactlyTheKilledPodsSessions = (o: Observation) =>
   !!o.sessions && o.sessions.lost === o.sessions.expectedLost;
 
@@ -141,10 +148,12 @@ function singlePodRows(
     {
       app: 'cart-legacy',
       expected:
-        'carts lost = exactly the sessions on the killed pod (≈ 1/N of users); others kept',
+        'carts lost = exactly the sessions on the killed pod (≈ 1/N of users); others kept; at most one request in flight per such user fails',
       why: STATE_IN_PROCESS,
       holds: (o) =>
-        noFailures(o) && exactlyTheKilledPodsSessions(o) && extra(o),
+        failuresOnlyInFlightOnTheKilledPod(o) &&
+        exactlyTheKilledPodsSessions(o) &&
+        extra(o),
     },
   ];
 }
