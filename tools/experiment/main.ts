@@ -213,6 +213,17 @@ async function main(): Promise<number> {
   return failedRows.length ? 1 : 0;
 }
 
+// Ctrl-C or a SIGTERM mid-run: exit, and the lab's exit hook kills every pod this run started
+// (they sit in process groups of their own, out of reach of the terminal's signal).
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(signal, () => {
+    console.error(`\nexperiment: ${signal}, stopping every pod it started`);
+    process.exit(code);
+  });
+
 main().then(
   (code) => process.exit(code),
   (error: Error) => {

@@ -3,6 +3,23 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { ProbeResult } from './probes';
 
+/**
+ * Every pod process this process started and has not yet seen exit. Pods run in process groups
+ * of their own (so a terminal's Ctrl-C reaches the stack, which stops them in order); if this
+ * process exits first (an uncaught error, process.exit on a signal, a closed stdout), they would
+ * live on as orphans: kill their groups on the way out.
+ */
+const livePodProcesses = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of livePodProcesses) {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 export type PodStatus = 'Running' | 'Restarting' | 'Terminating' | 'Terminated';
 
 /** What `GET /_lab/pods` returns per pod: `name` is its x-pod-name, `pid` the server itself. */
@@ -105,6 +122,8 @@ export class Pod {
       detached: true,
     });
     this.child = child;
+    livePodProcesses.add(child);
+    child.once('exit', () => livePodProcesses.delete(child));
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     child.once('exit', (code, signal) => this.exited(child, code, signal));
