@@ -2,18 +2,16 @@ import { createClient } from 'redis';
 import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
 import {
+  type Backend,
   CartClient,
   login,
-  startAuth,
+  startBackend,
   startCart,
-  startOrder,
-  stopAll,
-  TestKeySet,
 } from './support/services';
 
 describe('cart: the coffee-counter conversation, checkout and concurrent updates', () => {
   let redis: TestRedisServer;
-  let keys: TestKeySet;
+  let backend: Backend;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let redisCarts: ServiceProcess[];
@@ -29,10 +27,8 @@ describe('cart: the coffee-counter conversation, checkout and concurrent updates
     }>;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(redis.url, keys);
-    order = await startOrder(redis.url, auth);
+    backend = await startBackend();
+    ({ redis, auth, order } = backend);
     redisCarts = await Promise.all([
       startCart('redis', order, auth, { REDIS_URL: redis.url }),
       startCart('redis', order, auth, { REDIS_URL: redis.url }),
@@ -41,8 +37,7 @@ describe('cart: the coffee-counter conversation, checkout and concurrent updates
     token = (await login(auth, 'bob')).access_token;
   });
   afterAll(async () => {
-    await stopAll(...redisCarts, memoryCart, order, auth, redis);
-    keys.remove();
+    await backend.stop(...redisCarts, memoryCart);
   });
 
   it('"two americanos" → "by card" → checkout: an order in the order service with the right total', async () => {

@@ -2,14 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
 import {
+  type Backend,
   CartClient,
   type JsonResponse,
   login,
-  startAuth,
+  startBackend,
   startCart,
-  startOrder,
-  stopAll,
-  TestKeySet,
 } from './support/services';
 
 /**
@@ -17,26 +15,22 @@ import {
  * stays up (liveness green), and it recovers on its own when Redis returns.
  */
 describe('cart with its Redis session store down', () => {
-  let identityRedis: TestRedisServer;
   let sessionRedis: TestRedisServer;
-  let keys: TestKeySet;
+  let backend: Backend;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let cart: ServiceProcess;
 
   beforeAll(async () => {
-    identityRedis = await TestRedisServer.start();
+    backend = await startBackend();
+    ({ auth, order } = backend);
     sessionRedis = await TestRedisServer.start({ appendOnly: true });
-    keys = new TestKeySet();
-    auth = await startAuth(identityRedis.url, keys);
-    order = await startOrder(identityRedis.url, auth);
     cart = await startCart('redis', order, auth, {
       REDIS_URL: sessionRedis.url,
     });
   });
   afterAll(async () => {
-    await stopAll(cart, order, auth, identityRedis, sessionRedis);
-    keys.remove();
+    await backend.stop(cart, sessionRedis);
   });
 
   it('answers 503 within about a second, stays alive, and recovers when Redis is back', async () => {

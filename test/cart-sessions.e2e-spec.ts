@@ -3,13 +3,11 @@ import { createClient } from 'redis';
 import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
 import {
+  type Backend,
   CartClient,
   login,
-  startAuth,
+  startBackend,
   startCart,
-  startOrder,
-  stopAll,
-  TestKeySet,
   TEST_SESSION_SECRET,
 } from './support/services';
 
@@ -19,7 +17,7 @@ import {
  */
 describe('cart sessions: Redis store vs memory store', () => {
   let redis: TestRedisServer;
-  let keys: TestKeySet;
+  let backend: Backend;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let token: string;
@@ -44,15 +42,12 @@ describe('cart sessions: Redis store vs memory store', () => {
   };
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(redis.url, keys);
-    order = await startOrder(redis.url, auth);
+    backend = await startBackend();
+    ({ redis, auth, order } = backend);
     token = (await login(auth)).access_token;
   });
   afterAll(async () => {
-    await stopAll(...carts, order, auth, redis);
-    keys.remove();
+    await backend.stop(...carts);
   });
 
   it('Redis store: a session created on one replica is readable on another', async () => {

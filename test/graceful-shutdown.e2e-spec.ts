@@ -4,15 +4,8 @@ import {
   type IncomingMessage,
 } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  login,
-  startAuth,
-  startOrder,
-  stopAll,
-  TestKeySet,
-} from './support/services';
+import { type Backend, login, startBackend } from './support/services';
 
 const DRAIN_MS = 1500;
 
@@ -21,24 +14,20 @@ const DRAIN_MS = 1500;
  * drain delay, a request in flight completes, then the process exits 0.
  */
 describe('graceful shutdown on a real SIGTERM', () => {
-  let redis: TestRedisServer;
-  let keys: TestKeySet;
+  let backend: Backend;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let token: string;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(redis.url, keys);
-    order = await startOrder(redis.url, auth, {
-      SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
+    backend = await startBackend({
+      orderEnvironment: { SHUTDOWN_DRAIN_MS: String(DRAIN_MS) },
     });
+    ({ auth, order } = backend);
     token = (await login(auth)).access_token;
   });
   afterAll(async () => {
-    await stopAll(order, auth, redis);
-    keys.remove();
+    await backend.stop();
   });
 
   it('completes an in-flight POST /orders, turns readiness 503 and exits 0', async () => {

@@ -1,14 +1,11 @@
 import request from 'supertest';
-import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
 import {
+  type Backend,
   CartClient,
   login,
-  startAuth,
+  startBackend,
   startCart,
-  startOrder,
-  stopAll,
-  TestKeySet,
 } from './support/services';
 
 /** Reads one sample of a counter from a pod's /metrics (0 when the series does not exist yet). */
@@ -32,23 +29,19 @@ async function sample(
 }
 
 describe('observability: /metrics tells the story in numbers', () => {
-  let redis: TestRedisServer;
-  let keys: TestKeySet;
+  let backend: Backend;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let legacy: ServiceProcess | undefined;
   let token: string;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(redis.url, keys);
-    order = await startOrder(redis.url, auth);
+    backend = await startBackend();
+    ({ auth, order } = backend);
     token = (await login(auth)).access_token;
   });
   afterAll(async () => {
-    await stopAll(legacy, order, auth, redis);
-    keys.remove();
+    await backend.stop(legacy);
   });
 
   it('serves Prometheus text with process metrics and the pod and app as labels', async () => {

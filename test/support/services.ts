@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TokenResponse } from '@app/contracts';
 import { generateDevKey } from '../../tools/keys/generate-dev-keys';
+import { TestRedisServer } from './redis-server';
 import { secretsIn } from './secrets-in-logs';
 import { ServiceProcess } from './service-process';
 
@@ -56,6 +57,39 @@ export function startOrder(
     AUTH_JWKS_URL: `${auth.url}/auth/.well-known/jwks.json`,
     ...environment,
   });
+}
+
+/**
+ * What most specs stand on: a Redis of their own, auth with a signing key set of its own, and
+ * order verifying auth's tokens. `stop(...more)` stops those and the spec's own services, scans
+ * every log for secrets (stopAll) and removes the keys.
+ */
+export interface Backend {
+  redis: TestRedisServer;
+  auth: ServiceProcess;
+  order: ServiceProcess;
+  stop(...more: Array<{ stop(): Promise<unknown> } | undefined>): Promise<void>;
+}
+
+export async function startBackend(
+  options: { orderEnvironment?: Record<string, string> } = {},
+): Promise<Backend> {
+  const redis = await TestRedisServer.start();
+  const keys = new TestKeySet();
+  const auth = await startAuth(redis.url, keys);
+  const order = await startOrder(redis.url, auth, options.orderEnvironment);
+  return {
+    redis,
+    auth,
+    order,
+    async stop(...more) {
+      try {
+        await stopAll(...more, order, auth, redis);
+      } finally {
+        keys.remove();
+      }
+    },
+  };
 }
 
 export async function login(

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestRedisServer } from '../../test/support/redis-server';
 import { workloadsOf } from '../../test/k8s/manifest-checks';
@@ -20,6 +20,12 @@ import {
   ensureDevSecrets,
   renderKustomization,
 } from '../../test/k8s/rendering';
+import {
+  BUILT_APPS,
+  bundleOf,
+  ROOT,
+  type BuiltApp,
+} from '../build/ensure-built';
 import { ContainerRun, probe } from './container-run';
 import {
   checkImageConfig,
@@ -37,24 +43,20 @@ import {
   parseNodeImage,
 } from './stand-in-base';
 
-const ROOT = join(__dirname, '..', '..');
-const ALL_APPS = ['auth', 'order', 'cart'] as const;
-type App = (typeof ALL_APPS)[number];
-
-function selectedApps(): App[] {
+function selectedApps(): BuiltApp[] {
   const { values } = parseArgs({
     options: { app: { type: 'string', multiple: true } },
   });
   const unknown = (values.app ?? []).filter(
-    (app) => !(ALL_APPS as readonly string[]).includes(app),
+    (app) => !(BUILT_APPS as readonly string[]).includes(app),
   );
   if (unknown.length) {
     console.error(
-      `unknown --app ${unknown.join(', ')} (apps: ${ALL_APPS.join(', ')})`,
+      `unknown --app ${unknown.join(', ')} (apps: ${BUILT_APPS.join(', ')})`,
     );
     process.exit(2);
   }
-  return values.app?.length ? (values.app as App[]) : [...ALL_APPS];
+  return values.app?.length ? (values.app as BuiltApp[]) : [...BUILT_APPS];
 }
 const APPS = selectedApps();
 
@@ -123,22 +125,9 @@ function caBundle(): string | undefined {
   return candidates.find((file) => file && existsSync(file));
 }
 
-function entryPointOf(app: App): string {
-  const scripts = (
-    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-      scripts: Record<string, string>;
-    }
-  ).scripts;
-  const command = scripts[`start:${app}`] ?? '';
-  const match = /^node (\S+)$/.exec(command);
-  if (!match)
-    throw new Error(`package.json start:${app} is not "node <entry point>"`);
-  return match[1];
-}
-
 async function build(
   podman: Podman,
-  app: App,
+  app: BuiltApp,
   logDirectory: string,
 ): Promise<{ ms: number; ok: boolean }> {
   const started = Date.now();
@@ -180,7 +169,7 @@ async function build(
 
 async function checkImage(
   podman: Podman,
-  app: App,
+  app: BuiltApp,
   plan: RunPlan,
   devDependencies: string[],
 ): Promise<number> {
@@ -188,7 +177,8 @@ async function checkImage(
   const [inspected] = JSON.parse(
     await podman.must(['image', 'inspect', image]),
   ) as { Config: ImageConfig; Size: number }[];
-  const entryPoint = entryPointOf(app);
+  // The one file the build leaves for each app: what CMD must run.
+  const entryPoint = relative(ROOT, bundleOf(app));
   check(
     app,
     checkImageConfig(inspected.Config, { user: plan.user, entryPoint }),
@@ -275,7 +265,7 @@ async function realRequest(
 /** Read-only root, as the manifests: probes, PID 1, user, then a SIGTERM and its aftermath. */
 async function checkRun(
   podman: Podman,
-  app: App,
+  app: BuiltApp,
   plan: RunPlan,
   environment: Record<string, string>,
 ): Promise<number | undefined> {
@@ -383,7 +373,7 @@ async function checkRun(
 /** Writable root this once: whatever `podman diff` lists outside the volumes is a hidden write. */
 async function checkWrites(
   podman: Podman,
-  app: App,
+  app: BuiltApp,
   plan: RunPlan,
   environment: Record<string, string>,
 ) {
@@ -485,7 +475,7 @@ async function main() {
     );
     plan.problems.forEach((problem) => fail(plan.workload, problem));
   }
-  const planOf = (app: App) =>
+  const planOf = (app: BuiltApp) =>
     plans.find((plan) => plan.image === `what-survives/${app}`);
 
   const devDependencies = Object.keys(
@@ -520,7 +510,7 @@ async function main() {
   const readyTimes: string[] = [];
   try {
     for (const plan of plans) {
-      const app = plan.image.split('/')[1] as App;
+      const app = plan.image.split('/')[1] as BuiltApp;
       if (!APPS.includes(app) || !built[app]?.ok) continue;
       const readyMs = await checkRun(podman, app, plan, environment);
       if (readyMs !== undefined)

@@ -1,5 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastLine, type Podman } from './podman';
@@ -91,9 +98,7 @@ export async function ensureStandInBase(
       work,
     );
     const unpack = (pattern: RegExp, into: string) => {
-      const tarball = sh('ls', [work])
-        .split('\n')
-        .find((name) => pattern.test(name));
+      const tarball = readdirSync(work).find((name) => pattern.test(name));
       if (!tarball) throw new Error(`npm pack wrote no ${pattern.source}`);
       mkdirSync(into, { recursive: true });
       sh('tar', ['-xzf', join(work, tarball), '-C', into]);

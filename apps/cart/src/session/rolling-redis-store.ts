@@ -30,7 +30,8 @@ export class RollingRedisStore extends RedisStore {
         type: 'EX',
         value: this.idleTimeoutSeconds,
       });
-      if (data) session = JSON.parse(String(data)) as SessionData;
+      if (data)
+        session = (await this.serializer.parse(String(data))) as SessionData;
     } catch (error) {
       if (callback) return callback(error);
       throw error;
