@@ -39,6 +39,8 @@ export async function createService(
   configure?.(app);
   await app.init();
   installMiddlewareErrorHandler(app);
+  // Started: write the held lines, and every later one as it comes.
+  app.flushLogs();
   return app;
 }
 
