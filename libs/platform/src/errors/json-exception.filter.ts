@@ -6,7 +6,7 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { isRedisUnavailableError } from './dependency-errors';
 
 export interface ErrorBody {
@@ -80,13 +80,22 @@ export class JsonExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request>();
     const body = toErrorBody(exception);
     if (body.statusCode >= 500) {
+      // The request id by hand: requests run without a logging context (see logging.ts).
       this.logger.error(
-        exception instanceof Error
-          ? (exception.stack ?? exception.message)
-          : String(exception),
+        {
+          req: {
+            id: request.id,
+            method: request.method,
+            url: request.originalUrl,
+          },
+          err: exception,
+        },
+        'unhandled error',
       );
     }
     if (response.headersSent) {

@@ -1,12 +1,15 @@
 import { StandardSchemaValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { POD_NAME_HEADER } from '@app/contracts';
 import {
   JsonExceptionFilter,
   toErrorBody,
 } from '../errors/json-exception.filter';
 import { ReadinessState } from '../health/readiness.state';
+import { accessLoggerOf, observeRequest } from '../observability/access-log';
+import { ROOT_LOGGER } from '../observability/logging';
 import { httpRequestDuration } from '../observability/metrics';
 import { assignRequestId } from '../observability/request-id';
 import { currentPodName } from '../pod-identity';
@@ -16,11 +19,14 @@ export const REQUEST_BODY_LIMIT = '100kb';
 
 /**
  * The HTTP conventions every service shares: a request id and the serving pod's name on every
- * response, request durations, a JSON body limit, one error shape, schema validation of bodies.
+ * response, request durations and an access-log line, a JSON body limit, one error shape, schema validation of bodies.
  */
 export function configureHttp(app: NestExpressApplication): void {
   const podName = currentPodName();
   const readiness = app.get(ReadinessState, { strict: false });
+  const logger = accessLoggerOf(
+    app.get<symbol, Logger>(ROOT_LOGGER, { strict: false }),
+  );
   app.disable('x-powered-by');
   // Behind the ingress (cluster) or gateway (local stack), the client address is in X-Forwarded-For.
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
@@ -28,14 +34,7 @@ export function configureHttp(app: NestExpressApplication): void {
   app.use((request: Request, response: Response, next: NextFunction) => {
     assignRequestId(request, response);
     response.setHeader(POD_NAME_HEADER, podName);
-    const stopTimer = requestDuration.startTimer();
-    response.once('finish', () =>
-      stopTimer({
-        method: request.method,
-        route: routePattern(request),
-        status: String(response.statusCode),
-      }),
-    );
+    observeRequest(request, response, logger, requestDuration);
     // Once shutdown has started, every response asks the client to reconnect (to another pod)
     // instead of reusing a keep-alive connection to this one.
     if (readiness.isShuttingDown) response.setHeader('connection', 'close');
@@ -44,12 +43,6 @@ export function configureHttp(app: NestExpressApplication): void {
   app.useBodyParser('json', { limit: REQUEST_BODY_LIMIT });
   app.useGlobalFilters(new JsonExceptionFilter());
   app.useGlobalPipes(new StandardSchemaValidationPipe());
-}
-
-/** The matched route's pattern (`/orders/:id`), never the raw path: label values must stay few. */
-function routePattern(request: Request): string {
-  const pattern = (request.route as { path?: string } | undefined)?.path;
-  return pattern ? `${request.baseUrl}${pattern}` : 'unmatched';
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { Params } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
+import { pino, type Logger, type LoggerOptions } from 'pino';
 import { currentPodName } from '../pod-identity';
-import type { RequestWithId } from './request-id';
 
 /** Nest's level names, as LOG_LEVEL takes them, mapped to pino's. */
 const PINO_LEVELS: Record<string, string> = {
@@ -13,7 +12,10 @@ const PINO_LEVELS: Record<string, string> = {
   verbose: 'trace',
 };
 
-function prettyTransport() {
+/** The DI token of an app's root pino logger (the one the access log writes with). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+function prettyTransport(): LoggerOptions['transport'] {
   // Pretty lines for a person at a terminal; JSON (one object per line) everywhere else.
   if (!process.stdout.isTTY) return undefined;
   try {
@@ -27,57 +29,38 @@ function prettyTransport() {
   }
 }
 
-type RequestWithUser = IncomingMessage & {
-  user?: { id?: string };
-  session?: { userId?: string };
-};
+/**
+ * An app's one pino logger: pod and app on every line. Request lines never carry headers or
+ * bodies (tokens, passwords, cookies and session ids live there: see access-log.ts); the
+ * redaction list is a second line of defence for anything logged by hand.
+ */
+export function createRootLogger(app: string): Logger {
+  return pino({
+    level: PINO_LEVELS[process.env.LOG_LEVEL ?? 'log'] ?? 'info',
+    base: { app, pod: currentPodName() },
+    transport: prettyTransport(),
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        '*.password',
+        '*.access_token',
+        '*.refresh_token',
+        '*.accessToken',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
 
 /**
- * Structured logs through nestjs-pino: pod, app, request id, user id and latency on every request
- * line. Headers and bodies are never logged (tokens, passwords, cookies and session ids live
- * there); the redaction list is a second line of defence for anything logged by hand.
+ * nestjs-pino routes Nest's own logger (start-up, `new Logger(...)` in services, errors)
+ * through the root logger. Its per-request middleware is not mounted (`forRoutes: []`): it made
+ * three child loggers and an AsyncLocalStorage context per request, nearly a fifth of a small
+ * request's CPU (tools/bench/README.md); the request line comes from access-log.ts instead,
+ * and the one log line written inside a request (a 5xx) names its request id itself.
  */
-export function loggingParams(app: string): Params {
-  return {
-    pinoHttp: {
-      level: PINO_LEVELS[process.env.LOG_LEVEL ?? 'log'] ?? 'info',
-      base: { app, pod: currentPodName() },
-      transport: prettyTransport(),
-      // Assigned (from x-request-id or new) by the first middleware, before the body parser.
-      genReqId: (request) => (request as RequestWithId).id ?? 'unknown',
-      customProps: (request) => {
-        const user = request as RequestWithUser;
-        const userId = user.user?.id ?? user.session?.userId;
-        return userId ? { userId } : {};
-      },
-      serializers: {
-        req: (request: { id?: string; method?: string; url?: string }) => ({
-          id: request.id,
-          method: request.method,
-          url: request.url,
-        }),
-        res: (response: { statusCode?: number }) => ({
-          statusCode: response.statusCode,
-        }),
-      },
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'res.headers["set-cookie"]',
-          '*.password',
-          '*.access_token',
-          '*.refresh_token',
-          '*.accessToken',
-        ],
-        censor: '[redacted]',
-      },
-      autoLogging: {
-        ignore: (request) => {
-          const url = request.url ?? '';
-          return url.startsWith('/healthz') || url === '/metrics';
-        },
-      },
-    },
-  };
+export function loggingParams(logger: Logger): Params {
+  return { pinoHttp: { logger }, forRoutes: [] };
 }

@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { currentPodName } from '../pod-identity';
-import { loggingParams } from './logging';
+import { createRootLogger, loggingParams, ROOT_LOGGER } from './logging';
 import { collectProcessMetrics } from './metrics';
 import { MetricsController } from './metrics.controller';
 
@@ -11,9 +11,12 @@ import { MetricsController } from './metrics.controller';
 export class ObservabilityModule {
   static forApp(app: string): DynamicModule {
     collectProcessMetrics({ app, pod: currentPodName() });
+    const logger = createRootLogger(app);
     return {
       module: ObservabilityModule,
-      imports: [LoggerModule.forRoot(loggingParams(app))],
+      imports: [LoggerModule.forRoot(loggingParams(logger))],
+      providers: [{ provide: ROOT_LOGGER, useValue: logger }],
+      exports: [ROOT_LOGGER],
       controllers: [MetricsController],
     };
   }
