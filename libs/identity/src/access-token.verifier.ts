@@ -4,7 +4,14 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors,
+  jwksCache,
+  jwtVerify,
+  type ExportedJWKSCache,
+  type JWTPayload,
+} from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ACCESS_TOKEN_ALGORITHMS } from '@app/contracts';
 import { counter } from '@app/platform';
@@ -42,6 +49,16 @@ export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 @Injectable()
 export class AccessTokenVerifier {
   private readonly keySet;
+  /**
+   * jose's own record of the key set it verifies with (`jwksCache`: filled on every successful
+   * fetch), read instead of `keySet.jwks()`, which deep-copies the set on every call.
+   */
+  private readonly fetchedKeys: Partial<ExportedJWKSCache> = {};
+  /** The `kid`s of `fetchedKeys.jwks`, recomputed only when jose has fetched a new set. */
+  private kidsOfFetched?: {
+    jwks: ExportedJWKSCache['jwks'];
+    kids: Set<string | undefined>;
+  };
   private readonly issuer: string;
   private readonly audience: string;
   private readonly clockTolerance: number;
@@ -63,6 +80,7 @@ export class AccessTokenVerifier {
           config.get('AUTH_JWKS_COOLDOWN_SECONDS', { infer: true }) * 1000,
         cacheMaxAge: 10 * 60_000,
         timeoutDuration: 2000,
+        [jwksCache]: this.fetchedKeys as ExportedJWKSCache,
       },
     );
     this.issuer = config.get('AUTH_ISSUER', { infer: true });
@@ -111,7 +129,14 @@ export class AccessTokenVerifier {
 
   /** Is this key still in the JWKS as last fetched (a rotated-out or lost key is not)? */
   private holdsKey(kid: string | undefined): boolean {
-    return !!this.keySet.jwks()?.keys.some((key) => key.kid === kid);
+    const { jwks } = this.fetchedKeys;
+    if (!jwks) return false;
+    if (this.kidsOfFetched?.jwks !== jwks)
+      this.kidsOfFetched = {
+        jwks,
+        kids: new Set(jwks.keys.map((key) => key.kid)),
+      };
+    return this.kidsOfFetched.kids.has(kid);
   }
 
   private toHttpError(error: unknown): Error {
