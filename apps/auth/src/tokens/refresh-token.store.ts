@@ -1,7 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { REDIS_CLIENT, type RedisClient } from '@app/platform';
+import {
+  REDIS_CLIENT,
+  withRedisDeadline,
+  type RedisClient,
+} from '@app/platform';
 import type { AuthEnvironment } from '../config/auth-environment';
 
 const TOKEN_PREFIX = 'auth:refresh:';
@@ -40,16 +44,26 @@ export class RefreshTokenStore {
     private readonly config: ConfigService<AuthEnvironment, true>,
   ) {}
 
+  /** Bounded by REDIS_COMMAND_TIMEOUT_MS: a hung Redis is a 503, never a hung request. */
+  private bounded<T>(operation: Promise<T>): Promise<T> {
+    return withRedisDeadline(
+      operation,
+      this.config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
+    );
+  }
+
   /** A token for a new login: starts a new family. */
   startFamily(userId: string): Promise<string> {
     return this.issue(userId, randomUUID());
   }
 
   async rotate(token: string): Promise<RotationOutcome> {
-    const [status, userId, family] = (await this.redis.eval(SPEND_SCRIPT, {
-      keys: [tokenKey(token)],
-      arguments: [FAMILY_PREFIX],
-    })) as string[];
+    const [status, userId, family] = (await this.bounded(
+      this.redis.eval(SPEND_SCRIPT, {
+        keys: [tokenKey(token)],
+        arguments: [FAMILY_PREFIX],
+      }),
+    )) as string[];
     if (status === 'rotated') return { status, userId, family };
     return { status: status as 'unknown' | 'revoked' | 'reused' };
   }
@@ -61,8 +75,10 @@ export class RefreshTokenStore {
 
   /** Logout: every token of the family stops working. Unknown tokens are ignored (idempotent). */
   async revokeFamilyOf(token: string): Promise<void> {
-    const family = await this.redis.hGet(tokenKey(token), 'family');
-    if (family) await this.redis.del(FAMILY_PREFIX + family);
+    const family = await this.bounded(
+      this.redis.hGet(tokenKey(token), 'family'),
+    );
+    if (family) await this.bounded(this.redis.del(FAMILY_PREFIX + family));
   }
 
   private async issue(userId: string, family: string): Promise<string> {
@@ -70,12 +86,14 @@ export class RefreshTokenStore {
     const ttl = this.config.get('AUTH_REFRESH_TOKEN_TTL_SECONDS', {
       infer: true,
     });
-    await this.redis
-      .multi()
-      .hSet(tokenKey(token), { user: userId, family, spent: '0' })
-      .expire(tokenKey(token), ttl)
-      .set(FAMILY_PREFIX + family, userId, { EX: ttl })
-      .exec();
+    await this.bounded(
+      this.redis
+        .multi()
+        .hSet(tokenKey(token), { user: userId, family, spent: '0' })
+        .expire(tokenKey(token), ttl)
+        .set(FAMILY_PREFIX + family, userId, { EX: ttl })
+        .exec(),
+    );
     return token;
   }
 }

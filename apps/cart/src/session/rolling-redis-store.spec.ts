@@ -19,7 +19,6 @@ describe('RollingRedisStore: a session read is one Redis round trip', () => {
     server = await TestRedisServer.start();
     client = await createRedisClient({
       url: server.url,
-      commandTimeoutMs: 1000,
     });
     store = new RollingRedisStore(client, 'sess:', IDLE_SECONDS);
   });
@@ -76,7 +75,6 @@ describe('RollingRedisStore: a session read is one Redis round trip', () => {
   it('passes a Redis failure to express-session instead of throwing past it', async () => {
     const closed = await createRedisClient({
       url: server.url,
-      commandTimeoutMs: 1000,
     });
     await closeRedisClient(closed);
     const broken = new RollingRedisStore(closed, 'sess:', IDLE_SECONDS);

@@ -17,9 +17,6 @@ export const sessionRedisProvider: Provider = {
     config.get('SESSION_STORE', { infer: true }) === 'redis'
       ? createRedisClient({
           url: config.get('REDIS_URL', { infer: true }) as string,
-          commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS', {
-            infer: true,
-          }),
         })
       : null,
 };

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { Order } from '@app/contracts';
-import { REDIS_CLIENT, type RedisClient } from '@app/platform';
+import {
+  REDIS_CLIENT,
+  withRedisDeadline,
+  type RedisClient,
+  type RedisEnvironment,
+} from '@app/platform';
 
 const ORDER_PREFIX = 'order:';
 const USER_INDEX_PREFIX = 'orders:user:';
@@ -32,10 +38,24 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
 return {'created', ARGV[2]}
 `;
 
-/** Orders live in Redis, never in process memory: any replica can read any order. */
+/**
+ * Orders live in Redis, never in process memory: any replica can read any order. Every call is
+ * bounded by REDIS_COMMAND_TIMEOUT_MS, so a hung Redis is a 503, never a hung request.
+ */
 @Injectable()
 export class OrderRepository {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: RedisClient) {}
+  private readonly timeoutMs: number;
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    config: ConfigService<RedisEnvironment, true>,
+  ) {
+    this.timeoutMs = config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true });
+  }
+
+  private bounded<T>(operation: Promise<T>): Promise<T> {
+    return withRedisDeadline(operation, this.timeoutMs);
+  }
 
   async place(
     userId: string,
@@ -45,29 +65,33 @@ export class OrderRepository {
     const record = JSON.stringify({ userId, order } satisfies StoredOrder);
     const score = Date.parse(order.createdAt);
     if (!idempotency) {
-      await this.redis
-        .multi()
-        .set(ORDER_PREFIX + order.id, record)
-        .zAdd(USER_INDEX_PREFIX + userId, { score, value: order.id })
-        .exec();
+      await this.bounded(
+        this.redis
+          .multi()
+          .set(ORDER_PREFIX + order.id, record)
+          .zAdd(USER_INDEX_PREFIX + userId, { score, value: order.id })
+          .exec(),
+      );
       return { status: 'created', order };
     }
-    const [status, stored] = (await this.redis.eval(PLACE_ONCE_SCRIPT, {
-      // Keys are scoped per user: bob reusing alice's key gets an order of his own.
-      keys: [
-        `${IDEMPOTENCY_PREFIX}${userId}:${idempotency.key}`,
-        ORDER_PREFIX + order.id,
-        USER_INDEX_PREFIX + userId,
-      ],
-      arguments: [
-        idempotency.fingerprint,
-        record,
-        String(score),
-        order.id,
-        String(idempotency.ttlSeconds),
-        ORDER_PREFIX,
-      ],
-    })) as [string, string?];
+    const [status, stored] = (await this.bounded(
+      this.redis.eval(PLACE_ONCE_SCRIPT, {
+        // Keys are scoped per user: bob reusing alice's key gets an order of his own.
+        keys: [
+          `${IDEMPOTENCY_PREFIX}${userId}:${idempotency.key}`,
+          ORDER_PREFIX + order.id,
+          USER_INDEX_PREFIX + userId,
+        ],
+        arguments: [
+          idempotency.fingerprint,
+          record,
+          String(score),
+          order.id,
+          String(idempotency.ttlSeconds),
+          ORDER_PREFIX,
+        ],
+      }),
+    )) as [string, string?];
     if (status === 'conflict') return { status };
     return {
       status: status as 'created' | 'replayed',
@@ -79,7 +103,7 @@ export class OrderRepository {
     userId: string,
     orderId: string,
   ): Promise<Order | undefined> {
-    const stored = await this.redis.get(ORDER_PREFIX + orderId);
+    const stored = await this.bounded(this.redis.get(ORDER_PREFIX + orderId));
     if (!stored) return undefined;
     const record = parse(stored);
     // Someone else's order is answered exactly like a missing one: ids reveal nothing.
@@ -87,14 +111,15 @@ export class OrderRepository {
   }
 
   async listForUser(userId: string, limit: number): Promise<Order[]> {
-    const ids = await this.redis.zRange(
-      USER_INDEX_PREFIX + userId,
-      0,
-      limit - 1,
-      { REV: true },
+    const ids = await this.bounded(
+      this.redis.zRange(USER_INDEX_PREFIX + userId, 0, limit - 1, {
+        REV: true,
+      }),
     );
     if (ids.length === 0) return [];
-    const stored = await this.redis.mGet(ids.map((id) => ORDER_PREFIX + id));
+    const stored = await this.bounded(
+      this.redis.mGet(ids.map((id) => ORDER_PREFIX + id)),
+    );
     return stored
       .filter((value): value is string => !!value)
       .map((value) => parse(value).order);

@@ -6,8 +6,6 @@ export type RedisClient = ReturnType<typeof createClient>;
 
 export interface RedisClientOptions {
   url: string;
-  /** Bound on any single command, so an outage is a fast error, never a hang. */
-  commandTimeoutMs: number;
   /** Time to wait for the first connection at start-up before serving anyway (requests then 503). */
   initialConnectWaitMs?: number;
 }
@@ -19,14 +17,13 @@ export interface RedisClientOptions {
  */
 export async function createRedisClient({
   url,
-  commandTimeoutMs,
   initialConnectWaitMs = 2000,
 }: RedisClientOptions): Promise<RedisClient> {
   const logger = new Logger('Redis');
   const client = createClient({
     url,
+    // No per-command `timeout`: callers bound their calls with withRedisDeadline (with-deadline.ts).
     disableOfflineQueue: true,
-    commandOptions: { timeout: commandTimeoutMs },
     socket: {
       connectTimeout: 1000,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),

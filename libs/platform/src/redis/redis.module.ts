@@ -21,7 +21,6 @@ const redisClientProvider: Provider = {
   useFactory: (config: ConfigService<RedisEnvironment, true>) =>
     createRedisClient({
       url: config.get('REDIS_URL', { infer: true }),
-      commandTimeoutMs: config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
     }),
 };
 
