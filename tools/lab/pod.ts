@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProbeResult } from './probes';
 
@@ -64,7 +64,7 @@ export class Pod {
   status: PodStatus = 'Running';
   startedAt = new Date();
   private child?: ChildProcess;
-  private log: WriteStream;
+  private readonly logFile: string;
   private exitWaiters: Array<() => void> = [];
   private restartTimer?: NodeJS.Timeout;
   private consecutiveQuickCrashes = 0;
@@ -77,9 +77,7 @@ export class Pod {
     logDirectory: string,
     private readonly onChange: (pod: Pod) => void = () => undefined,
   ) {
-    this.log = createWriteStream(join(logDirectory, `${name}.log`), {
-      flags: 'a',
-    });
+    this.logFile = join(logDirectory, `${name}.log`);
   }
 
   get app(): string {
@@ -116,16 +114,22 @@ export class Pod {
     this.startedAt = new Date();
     this.status = 'Running';
     // Own process group: a Ctrl-C in the terminal reaches the stack, which stops its pods itself.
-    const child = spawn(file, args, {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    // The pod writes its log file itself (as a container runtime captures stdout straight to a
+    // file): no pipe through this process, which would spend CPU on every line of every pod.
+    const log = openSync(this.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, {
+        env,
+        stdio: ['ignore', log, log],
+        detached: true,
+      });
+    } finally {
+      closeSync(log); // the child holds its own copy
+    }
     this.child = child;
     livePodProcesses.add(child);
     child.once('exit', () => livePodProcesses.delete(child));
-    child.stdout?.pipe(this.log, { end: false });
-    child.stderr?.pipe(this.log, { end: false });
     child.once('exit', (code, signal) => this.exited(child, code, signal));
     this.onChange(this);
   }
@@ -193,7 +197,8 @@ export class Pod {
   ): void {
     if (child !== this.child) return;
     this.ready = false;
-    this.log.write(
+    appendFileSync(
+      this.logFile,
       `\n[lab] ${this.name} pid ${child.pid} exited (${signal ?? `code ${code}`})\n`,
     );
     if (this.status === 'Terminating') return this.terminated();
@@ -216,7 +221,6 @@ export class Pod {
 
   private terminated(): void {
     this.status = 'Terminated';
-    this.log.end();
     this.onChange(this);
     this.exitWaiters.splice(0).forEach((resolve) => resolve());
   }
