@@ -46,9 +46,31 @@ import { startBaseline } from './servers';
 import { BenchStack } from './stack';
 import { ratio } from './statistics';
 
-const PLANS: Record<'quick' | 'full', LoadPlan> = {
-  quick: { rounds: 2, roundSeconds: 2, warmupSeconds: 1, connections: 16 },
-  full: { rounds: 5, roundSeconds: 5, warmupSeconds: 3, connections: 16 },
+interface BenchPlan extends LoadPlan {
+  /**
+   * Length of the bare-Nest round measured right before and right after every row: each row's
+   * ratio is to those two, not to a reference measured minutes earlier on a shared machine.
+   */
+  referenceSeconds: number;
+}
+
+const PLANS: Record<'quick' | 'full', BenchPlan> = {
+  // Under two minutes on the 2-core machine, start-up and footprint included (autocannon
+  // rounds last whole seconds).
+  quick: {
+    rounds: 2,
+    roundSeconds: 1,
+    warmupSeconds: 1,
+    connections: 16,
+    referenceSeconds: 1,
+  },
+  full: {
+    rounds: 5,
+    roundSeconds: 5,
+    warmupSeconds: 3,
+    connections: 16,
+    referenceSeconds: 3,
+  },
 };
 
 const CAVEATS = [
@@ -58,14 +80,18 @@ const CAVEATS = [
   'Redis runs with the cluster’s persistence (AOF, fsync every second), not the lab’s fsync-always.',
   'The baselines run their TypeScript through tsx: their RSS includes the loader and is not comparable to the built pods’.',
   'p50/p99 are over every response of the measured rounds; req/s is the median of the rounds, with their min–max.',
+  '× bare Nest divides a row’s req/s by bare Nest’s measured right around it (a round just before and one just after, averaged): a machine that slows down during the run slows a row and its reference alike. The bare-Nest row itself shows its own rounds.',
 ];
 
-/** Ratios once every row is in: the bare-Nest row, and the row each scenario compares with. */
-function toRows(measured: Array<[Scenario, Measurement]>): Row[] {
+/** A measured row and bare Nest's req/s around it (mean of the rounds just before and after). */
+type Measured = [Scenario, Measurement, number];
+
+/** Ratios once every row is in: to bare Nest around each row, and to the row it compares with. */
+function toRows(measured: Measured[]): Row[] {
   const rateOf = (id?: string) =>
     measured.find(([scenario]) => scenario.id === id)?.[1].requestsPerSecond
       .median ?? NaN;
-  return measured.map(([scenario, measurement]) => {
+  return measured.map(([scenario, measurement, bareNestAround]) => {
     const median = measurement.requestsPerSecond.median;
     const compared = measured.find(
       ([other]) => other.id === scenario.compareWith,
@@ -77,7 +103,9 @@ function toRows(measured: Array<[Scenario, Measurement]>): Row[] {
       via: scenario.via,
       note: scenario.note,
       measurement,
-      ratioToBareNest: ratio(median, rateOf('bare-nest')),
+      bareNestAround,
+      ratioToBareNest:
+        scenario.id === 'bare-nest' ? 1 : ratio(median, bareNestAround),
       comparison: compared && {
         with: compared.id,
         label: `${compared.label} · ${compared.via}`,
@@ -162,20 +190,39 @@ async function main(processes: OwnProcesses): Promise<void> {
   const idle = await memorySnapshot(stack, Object.values(baselines));
 
   const fixtures = await prepareFixtures(stack, baselines);
-  const measured: Array<[Scenario, Measurement]> = [];
+  const measured: Measured[] = [];
   // --rows a,b: only those rows (and the bare-Nest reference), e.g. to rerun one while tuning.
   const only = values.rows?.split(',').filter(Boolean);
   const selected = scenarios(fixtures, stack).filter(
     (scenario) =>
       !only || scenario.id === 'bare-nest' || only.includes(scenario.id),
   );
+  const bareNestRound = async (warmupSeconds = 0) =>
+    (
+      await measure(
+        { url: nest.url },
+        {
+          ...plan,
+          rounds: 1,
+          roundSeconds: plan.referenceSeconds,
+          warmupSeconds,
+        },
+      )
+    ).requestsPerSecond.median;
+  let bareNestBefore = await bareNestRound(plan.warmupSeconds);
   for (const scenario of selected) {
     await scenario.prepare?.();
     const measurement = await measure(scenario.target, {
       ...plan,
       connections: scenario.connections ?? plan.connections,
     });
-    measured.push([scenario, measurement]);
+    const bareNestAfter = await bareNestRound();
+    measured.push([
+      scenario,
+      measurement,
+      (bareNestBefore + bareNestAfter) / 2,
+    ]);
+    bareNestBefore = bareNestAfter;
     const { requestsPerSecond, latencyMs, errors } = measurement;
     progress(
       `${scenario.label} · ${scenario.via}: ${requestsPerSecond.median.toFixed(0)} req/s, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms, ${errors.total} errors`,

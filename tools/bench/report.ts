@@ -12,7 +12,9 @@ export interface Row {
   via: string;
   note?: string;
   measurement: Measurement;
-  /** Median req/s over the bare-Nest row's. */
+  /** Bare Nest's req/s in a round just before and one just after this row, averaged. */
+  bareNestAround: number;
+  /** Median req/s over `bareNestAround` (1 for the bare-Nest row itself). */
   ratioToBareNest: number;
   comparison?: { with: string; label: string; ratio: number };
 }
