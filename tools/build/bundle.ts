@@ -62,8 +62,8 @@ async function main(): Promise<void> {
 
 /**
  * keepNames wraps every function expression in `__name(fn, "name")`, closures made per request
- * included, and esbuild's helper always calls Object.defineProperty: ~3% of a small request's
- * CPU (tools/bench/README.md). Nearly every such function already has that name, and redefining
+ * included, and esbuild's helper always calls Object.defineProperty: 2–4% of the order pod's
+ * self time in profiles under load (tools/bench/README.md). Nearly every such function already has that name, and redefining
  * a name to the value it has changes nothing, so the helper skips those.
  */
 const NAME_HELPER =
