@@ -7,7 +7,11 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { REDIS_CLIENT, type RedisClient } from '@app/platform';
+import {
+  REDIS_CLIENT,
+  withRedisDeadline,
+  type RedisClient,
+} from '@app/platform';
 import type { AuthEnvironment } from '../config/auth-environment';
 
 export class TooManyLoginAttemptsException extends HttpException {
@@ -27,6 +31,7 @@ export class TooManyLoginAttemptsException extends HttpException {
 @Injectable()
 export class LoginAttemptLimiter {
   private readonly limiter: RateLimiterRedis;
+  private readonly timeoutMs: number;
 
   constructor(
     @Inject(REDIS_CLIENT) redis: RedisClient,
@@ -39,6 +44,7 @@ export class LoginAttemptLimiter {
       points: config.get('AUTH_LOGIN_MAX_FAILURES', { infer: true }),
       duration: config.get('AUTH_LOGIN_WINDOW_SECONDS', { infer: true }),
     });
+    this.timeoutMs = config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true });
   }
 
   async assertAllowed(username: string, clientAddress: string): Promise<void> {
@@ -54,7 +60,10 @@ export class LoginAttemptLimiter {
 
   async recordFailure(username: string, clientAddress: string): Promise<void> {
     try {
-      await this.limiter.consume(key(username, clientAddress));
+      await withRedisDeadline(
+        this.limiter.consume(key(username, clientAddress)),
+        this.timeoutMs,
+      );
     } catch (outcome) {
       if (outcome instanceof RateLimiterRes) return; // limit reached: the next attempt gets 429
       throw unavailable();
@@ -65,9 +74,10 @@ export class LoginAttemptLimiter {
     await this.guard(() => this.limiter.delete(key(username, clientAddress)));
   }
 
+  /** Bounded by REDIS_COMMAND_TIMEOUT_MS; any failure is the store's 503. */
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      return await operation();
+      return await withRedisDeadline(operation(), this.timeoutMs);
     } catch {
       throw unavailable();
     }

@@ -12,12 +12,12 @@ import {
 const americano = { items: [{ sku: 'americano', qty: 1 }], payment: 'card' };
 
 /**
- * order with its Redis hung or gone: every call to Redis is bounded (REDIS_COMMAND_TIMEOUT_MS,
- * 1 s by default), so a request answers 503 instead of hanging; the pod stays alive and recovers
- * on its own. Also where the logs of a failed request are checked: a 5xx is the one line written
+ * order and auth with their Redis hung or gone: every call to Redis is bounded
+ * (REDIS_COMMAND_TIMEOUT_MS, 1 s by default), so a request answers 503 instead of hanging; the
+ * pod stays alive and recovers on its own. Also where the logs of a failed request are checked: a 5xx is the one line written
  * inside a request besides the access line, and both must name its request id.
  */
-describe('order with its Redis hung or down', () => {
+describe('order and auth with their Redis hung or down', () => {
   let backend: Backend;
   let orderRedis: TestRedisServer;
   let order: ServiceProcess;
@@ -120,6 +120,47 @@ describe('order with its Redis hung or down', () => {
         msg: 'request errored',
       }),
     ]);
+  });
+
+  it('auth answers 503 after the command timeout when its Redis hangs (login, refresh), and recovers', async () => {
+    const { auth, redis } = backend;
+    const { refresh_token } = await login(auth);
+    const post = (path: string, body: object) =>
+      fetch(`${auth.url}/auth/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    redis.pause();
+    try {
+      const hungAt = performance.now();
+      const [loginAttempt, refresh] = await Promise.all([
+        post('login', { username: 'bob', password: 'bob-password' }),
+        post('refresh', { refresh_token }),
+      ]);
+      const timeTo503 = performance.now() - hungAt;
+      expect([loginAttempt.status, refresh.status]).toEqual([503, 503]);
+      expect(timeTo503).toBeGreaterThanOrEqual(900);
+      expect(timeTo503).toBeLessThan(2500);
+      process.stdout.write(
+        `auth/redis hung: 503 after ${Math.round(timeTo503)} ms\n`,
+      );
+    } finally {
+      redis.resume();
+    }
+    const since = performance.now();
+    let again = await post('login', {
+      username: 'bob',
+      password: 'bob-password',
+    });
+    while (again.status !== 200 && performance.now() - since < 10_000) {
+      await sleep(50);
+      again = await post('login', {
+        username: 'bob',
+        password: 'bob-password',
+      });
+    }
+    expect(again.status).toBe(200);
   });
 
   it('logs its start-up through pino once it is ready (nothing held back)', () => {
