@@ -7,11 +7,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import {
-  REDIS_CLIENT,
-  withRedisDeadline,
-  type RedisClient,
-} from '@app/platform';
+import { REDIS_CLIENT, RedisDeadline, type RedisClient } from '@app/platform';
 import type { AuthEnvironment } from '../config/auth-environment';
 
 export class TooManyLoginAttemptsException extends HttpException {
@@ -31,11 +27,11 @@ export class TooManyLoginAttemptsException extends HttpException {
 @Injectable()
 export class LoginAttemptLimiter {
   private readonly limiter: RateLimiterRedis;
-  private readonly timeoutMs: number;
 
   constructor(
     @Inject(REDIS_CLIENT) redis: RedisClient,
     config: ConfigService<AuthEnvironment, true>,
+    private readonly deadline: RedisDeadline,
   ) {
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
@@ -44,7 +40,6 @@ export class LoginAttemptLimiter {
       points: config.get('AUTH_LOGIN_MAX_FAILURES', { infer: true }),
       duration: config.get('AUTH_LOGIN_WINDOW_SECONDS', { infer: true }),
     });
-    this.timeoutMs = config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true });
   }
 
   async assertAllowed(username: string, clientAddress: string): Promise<void> {
@@ -60,9 +55,8 @@ export class LoginAttemptLimiter {
 
   async recordFailure(username: string, clientAddress: string): Promise<void> {
     try {
-      await withRedisDeadline(
+      await this.deadline.bound(
         this.limiter.consume(key(username, clientAddress)),
-        this.timeoutMs,
       );
     } catch (outcome) {
       if (outcome instanceof RateLimiterRes) return; // limit reached: the next attempt gets 429
@@ -77,7 +71,7 @@ export class LoginAttemptLimiter {
   /** Bounded by REDIS_COMMAND_TIMEOUT_MS; any failure is the store's 503. */
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      return await withRedisDeadline(operation(), this.timeoutMs);
+      return await this.deadline.bound(operation());
     } catch {
       throw unavailable();
     }

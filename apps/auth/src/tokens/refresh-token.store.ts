@@ -1,11 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import {
-  REDIS_CLIENT,
-  withRedisDeadline,
-  type RedisClient,
-} from '@app/platform';
+import { REDIS_CLIENT, RedisDeadline, type RedisClient } from '@app/platform';
 import type { AuthEnvironment } from '../config/auth-environment';
 
 const TOKEN_PREFIX = 'auth:refresh:';
@@ -42,15 +38,8 @@ export class RefreshTokenStore {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     private readonly config: ConfigService<AuthEnvironment, true>,
+    private readonly deadline: RedisDeadline,
   ) {}
-
-  /** Bounded by REDIS_COMMAND_TIMEOUT_MS: a hung Redis is a 503, never a hung request. */
-  private bounded<T>(operation: Promise<T>): Promise<T> {
-    return withRedisDeadline(
-      operation,
-      this.config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true }),
-    );
-  }
 
   /** A token for a new login: starts a new family. */
   startFamily(userId: string): Promise<string> {
@@ -58,7 +47,7 @@ export class RefreshTokenStore {
   }
 
   async rotate(token: string): Promise<RotationOutcome> {
-    const [status, userId, family] = (await this.bounded(
+    const [status, userId, family] = (await this.deadline.bound(
       this.redis.eval(SPEND_SCRIPT, {
         keys: [tokenKey(token)],
         arguments: [FAMILY_PREFIX],
@@ -75,10 +64,11 @@ export class RefreshTokenStore {
 
   /** Logout: every token of the family stops working. Unknown tokens are ignored (idempotent). */
   async revokeFamilyOf(token: string): Promise<void> {
-    const family = await this.bounded(
+    const family = await this.deadline.bound(
       this.redis.hGet(tokenKey(token), 'family'),
     );
-    if (family) await this.bounded(this.redis.del(FAMILY_PREFIX + family));
+    if (family)
+      await this.deadline.bound(this.redis.del(FAMILY_PREFIX + family));
   }
 
   private async issue(userId: string, family: string): Promise<string> {
@@ -86,7 +76,7 @@ export class RefreshTokenStore {
     const ttl = this.config.get('AUTH_REFRESH_TOKEN_TTL_SECONDS', {
       infer: true,
     });
-    await this.bounded(
+    await this.deadline.bound(
       this.redis
         .multi()
         .hSet(tokenKey(token), { user: userId, family, spent: '0' })

@@ -1,12 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import type { Order } from '@app/contracts';
-import {
-  REDIS_CLIENT,
-  withRedisDeadline,
-  type RedisClient,
-  type RedisEnvironment,
-} from '@app/platform';
+import { REDIS_CLIENT, RedisDeadline, type RedisClient } from '@app/platform';
 
 const ORDER_PREFIX = 'order:';
 const USER_INDEX_PREFIX = 'orders:user:';
@@ -44,18 +38,10 @@ return {'created', ARGV[2]}
  */
 @Injectable()
 export class OrderRepository {
-  private readonly timeoutMs: number;
-
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
-    config: ConfigService<RedisEnvironment, true>,
-  ) {
-    this.timeoutMs = config.get('REDIS_COMMAND_TIMEOUT_MS', { infer: true });
-  }
-
-  private bounded<T>(operation: Promise<T>): Promise<T> {
-    return withRedisDeadline(operation, this.timeoutMs);
-  }
+    private readonly deadline: RedisDeadline,
+  ) {}
 
   async place(
     userId: string,
@@ -65,7 +51,7 @@ export class OrderRepository {
     const record = JSON.stringify({ userId, order } satisfies StoredOrder);
     const score = Date.parse(order.createdAt);
     if (!idempotency) {
-      await this.bounded(
+      await this.deadline.bound(
         this.redis
           .multi()
           .set(ORDER_PREFIX + order.id, record)
@@ -74,7 +60,7 @@ export class OrderRepository {
       );
       return { status: 'created', order };
     }
-    const [status, stored] = (await this.bounded(
+    const [status, stored] = (await this.deadline.bound(
       this.redis.eval(PLACE_ONCE_SCRIPT, {
         // Keys are scoped per user: bob reusing alice's key gets an order of his own.
         keys: [
@@ -103,7 +89,9 @@ export class OrderRepository {
     userId: string,
     orderId: string,
   ): Promise<Order | undefined> {
-    const stored = await this.bounded(this.redis.get(ORDER_PREFIX + orderId));
+    const stored = await this.deadline.bound(
+      this.redis.get(ORDER_PREFIX + orderId),
+    );
     if (!stored) return undefined;
     const record = parse(stored);
     // Someone else's order is answered exactly like a missing one: ids reveal nothing.
@@ -111,13 +99,13 @@ export class OrderRepository {
   }
 
   async listForUser(userId: string, limit: number): Promise<Order[]> {
-    const ids = await this.bounded(
+    const ids = await this.deadline.bound(
       this.redis.zRange(USER_INDEX_PREFIX + userId, 0, limit - 1, {
         REV: true,
       }),
     );
     if (ids.length === 0) return [];
-    const stored = await this.bounded(
+    const stored = await this.deadline.bound(
       this.redis.mGet(ids.map((id) => ORDER_PREFIX + id)),
     );
     return stored

@@ -22,7 +22,7 @@ export async function createRedisClient({
   const logger = new Logger('Redis');
   const client = createClient({
     url,
-    // No per-command `timeout`: callers bound their calls with withRedisDeadline (with-deadline.ts).
+    // No per-command `timeout`: callers bound their calls with RedisDeadline (redis-deadline.ts).
     disableOfflineQueue: true,
     socket: {
       connectTimeout: 1000,

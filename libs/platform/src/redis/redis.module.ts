@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { RedisEnvironment } from '../config/platform-environment';
+import { RedisDeadline } from './redis-deadline';
 import {
   closeRedisClient,
   createRedisClient,
@@ -24,9 +25,15 @@ const redisClientProvider: Provider = {
     }),
 };
 
-/** One shared client per process, closed last on shutdown (after in-flight requests). */
+/**
+ * One shared client per process, closed last on shutdown (after in-flight requests), and the
+ * deadline every call to it gets.
+ */
 @Global()
-@Module({ providers: [redisClientProvider], exports: [REDIS_CLIENT] })
+@Module({
+  providers: [redisClientProvider, RedisDeadline],
+  exports: [REDIS_CLIENT, RedisDeadline],
+})
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {}
 
