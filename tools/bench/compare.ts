@@ -13,21 +13,15 @@
  *   npm run bench:compare -- --cycles 12 HEAD~1 HEAD
  */
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  symlinkSync,
-} from 'node:fs';
+import { copyFileSync, mkdtempSync, openSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../build/ensure-built';
 import { freePort } from '../lab/free-port';
-import { httpProbe } from '../lab/probes';
+import { benchAppEnvironment } from './footprint';
 import { measure, type LoadTarget } from './measure';
-import { OwnProcesses } from './processes';
+import { cpuMilliseconds, OwnProcesses, waitForHttp } from './processes';
 import { startBaseline } from './servers';
 import { BenchStack, READER } from './stack';
 import { median } from './statistics';
@@ -62,14 +56,6 @@ function buildOrderBundle(commit: string, directory: string): string {
   }
 }
 
-/** CPU time a process has used so far, in ms (utime + stime from /proc/<pid>/stat). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .split(') ')[1]
-    .split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 async function startOrderPod(
   bundle: string,
   name: string,
@@ -79,27 +65,19 @@ async function startOrderPod(
 ): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const log = openSync(join(logDirectory, `${name}.log`), 'w');
-  // The environment the local stack gives an order pod.
+  const started = performance.now();
   const child = processes.spawn(process.execPath, [bundle], {
+    // Request lines logged, as in the local stack.
     env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
+      ...benchAppEnvironment('order', stack),
       LOG_LEVEL: 'log',
-      SHUTDOWN_DRAIN_MS: '0',
-      REDIS_URL: stack.redisUrl,
-      AUTH_ISSUER: `${stack.url}/auth`,
-      AUTH_JWKS_URL: `${stack.url}/auth/.well-known/jwks.json`,
       POD_NAME: name,
       PORT: String(port),
     },
     stdio: ['ignore', log, log],
   });
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if ((await httpProbe(port, '/healthz/ready')) === 'ready')
-      return { url: `http://127.0.0.1:${port}`, pid: child.pid as number };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${name} was not ready within 30 s`);
+  await waitForHttp(port, '/healthz/ready', started, 30_000, child);
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid as number };
 }
 
 async function main(): Promise<void> {
@@ -178,7 +156,7 @@ async function main(): Promise<void> {
       const cpuPerRequest = contenders.map(() => [] as number[]);
       for (let cycle = 0; cycle < cycles; cycle++) {
         for (const [index, contender] of contenders.entries()) {
-          const before = cpuMs(contender.pid);
+          const before = cpuMilliseconds(contender.pid);
           const result = await measure(contender, {
             rounds: 1,
             roundSeconds,
@@ -192,7 +170,7 @@ async function main(): Promise<void> {
             );
           rates[index].push(result.requestsPerSecond.median);
           cpuPerRequest[index].push(
-            ((cpuMs(contender.pid) - before) * 1000) / requests,
+            ((cpuMilliseconds(contender.pid) - before) * 1000) / requests,
           );
         }
         console.log(`cycle ${cycle + 1}/${cycles} done`);

@@ -36,12 +36,13 @@ export interface InstallSize {
 
 /**
  * The environment each app gets in the local stack (LocalStack.appTemplate), pointed at the
- * bench's running stack for Redis and the JWKS; nothing is fetched from auth at start-up.
+ * bench's running stack for Redis and the JWKS; nothing is fetched from auth at start-up. Only
+ * auth reads `keysDirectory`.
  */
-function startupEnvironment(
+export function benchAppEnvironment(
   app: StackApp,
   stack: { url: string; redisUrl: string },
-  keysDirectory: string,
+  keysDirectory = '',
 ): NodeJS.ProcessEnv {
   const common = {
     PATH: process.env.PATH,
@@ -100,7 +101,7 @@ export async function measureStartups(
         const started = performance.now();
         const child = processes.spawn(process.execPath, [entryPointOf(image)], {
           env: {
-            ...startupEnvironment(app, stack, keysDirectory),
+            ...benchAppEnvironment(app, stack, keysDirectory),
             PORT: String(port),
           },
           stdio: ['ignore', 'ignore', 'pipe'],

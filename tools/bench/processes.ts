@@ -78,3 +78,11 @@ export async function waitForHttp(
   }
   throw new Error(`:${port}${path} not ready after ${timeoutMs} ms`);
 }
+
+/** CPU time a process has used so far in ms: utime + stime from /proc/<pid>/stat. */
+export function cpuMilliseconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]
+    .split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}

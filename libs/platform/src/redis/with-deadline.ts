@@ -1,5 +1,3 @@
-import { TimeoutError } from 'redis';
-
 /**
  * Settles with `onTimeout()` if `operation` has not settled within `ms`. node-redis command
  * timeouts only cover commands not yet written to the socket: a Redis that hangs with the
@@ -16,17 +14,4 @@ export function withDeadline<T>(
     timer = setTimeout(() => reject(onTimeout()), ms);
   });
   return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
-}
-
-/**
- * A Redis call bounded in time, failing as node-redis's own TimeoutError (a 503, like any Redis
- * outage). Preferred to node-redis's per-command `timeout` option, which covers only commands
- * not yet written and allocates an AbortSignal with a timer for every command (~16 µs each on
- * the bench machine; 11% of GET /orders' CPU, tools/bench/README.md).
- */
-export function withRedisDeadline<T>(
-  operation: Promise<T>,
-  ms: number,
-): Promise<T> {
-  return withDeadline(operation, ms, () => new TimeoutError());
 }
