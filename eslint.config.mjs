@@ -12,6 +12,7 @@ export default tseslint.config(
       'reports/',
       'node_modules/',
       'jest.config.js',
+      'jest.cluster.config.js',
     ],
   },
   eslint.configs.recommended,

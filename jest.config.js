@@ -28,6 +28,8 @@ module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
   testRegex: '(apps|libs|tools|test)/.*\\.(spec|e2e-spec)\\.ts$',
+  // The real cluster's specs run in `npm run test:cluster` only (jest.cluster.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [

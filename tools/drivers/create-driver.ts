@@ -1,5 +1,6 @@
 import type { LocalStackOptions } from '../lab/local-stack';
 import type { ClusterDriver } from './cluster-driver';
+import { localNodeProcessKiller } from '../cluster/node-access';
 import { KubernetesDriver } from './k8s-driver';
 import { LocalDriver } from './local-driver';
 
@@ -27,6 +28,7 @@ export async function createDriver(
       baseUrl: process.env.E2E_URL,
       context: process.env.K8S_CONTEXT,
       namespace: process.env.K8S_NAMESPACE,
+      nodeAccess: localNodeProcessKiller,
     });
   }
   throw new Error(`E2E_TARGET must be local or k8s, not "${target}"`);

@@ -14,7 +14,15 @@ export interface KubernetesDriverOptions {
   namespace?: string;
   /** A kubeconfig file instead of the default ($KUBECONFIG or ~/.kube/config). */
   kubeconfig?: string;
+  /**
+   * Access to the node of the cluster at `apiServer`, where this machine has it (tools/cluster's
+   * node): a way to kill a container's process, a real crash the kubelet restarts in place.
+   * Without it, killProcess deletes the pod.
+   */
+  nodeAccess?: (apiServer: string) => Promise<ProcessKiller | undefined>;
 }
+
+export type ProcessKiller = (namespace: string, pod: string) => Promise<void>;
 
 export class ClusterUnreachableError extends Error {}
 
@@ -30,7 +38,13 @@ export class KubernetesDriver implements ClusterDriver {
     readonly namespace: string,
     private readonly server: string,
     private readonly core: import('@kubernetes/client-node').CoreV1Api,
+    private readonly processKiller?: ProcessKiller,
   ) {}
+
+  /** True when killProcess is a real process kill (restart in place), not a forced delete. */
+  get killsProcesses(): boolean {
+    return !!this.processKiller;
+  }
 
   static async connect(
     options: KubernetesDriverOptions,
@@ -62,6 +76,7 @@ export class KubernetesDriver implements ClusterDriver {
       namespace,
       cluster.server,
       config.makeApiClient(k8s.CoreV1Api),
+      await options.nodeAccess?.(cluster.server),
     );
     await driver.listPods(); // fail now, with one clear line, if the API server is not there
     return driver;
@@ -88,10 +103,13 @@ export class KubernetesDriver implements ClusterDriver {
   }
 
   /**
-   * A process kill from outside is not possible on a cluster without a debug container (PID 1
-   * ignores signals it has no handler for); the closest, honest equivalent is a forced delete.
+   * With access to the node, SIGKILL of the container's process: the kubelet restarts it in place.
+   * Without it (kind, minikube, a cloud), a process kill from outside is not possible without a
+   * debug container (PID 1 ignores signals it has no handler for): the closest, honest
+   * equivalent is a forced delete.
    */
   async killProcess(name: string): Promise<void> {
+    if (this.processKiller) return this.processKiller(this.namespace, name);
     await this.deletePod(name, 0);
   }
 
