@@ -134,7 +134,70 @@ const serviceMonitor = {
   },
 };
 
+/**
+ * Traefik's Middleware (traefik.io/v1alpha1), from the CRD Traefik v3.6 ships
+ * (docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml): every kind of
+ * middleware the spec may hold is listed, the one the manifests use (retry) with its fields.
+ */
+const MIDDLEWARE_KINDS = [
+  'addPrefix',
+  'basicAuth',
+  'buffering',
+  'chain',
+  'circuitBreaker',
+  'compress',
+  'contentType',
+  'digestAuth',
+  'errors',
+  'forwardAuth',
+  'grpcWeb',
+  'headers',
+  'inFlightReq',
+  'ipAllowList',
+  'ipWhiteList',
+  'passTLSClientCert',
+  'plugin',
+  'rateLimit',
+  'redirectRegex',
+  'redirectScheme',
+  'replacePath',
+  'replacePathRegex',
+  'stripPrefix',
+  'stripPrefixRegex',
+];
+const traefikMiddleware = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'traefik.io/v1alpha1' },
+    kind: { const: 'Middleware' },
+    metadata: { type: 'object', required: ['name'] },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ...Object.fromEntries(MIDDLEWARE_KINDS.map((kind) => [kind, object])),
+        retry: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            attempts: { type: 'integer', minimum: 0 },
+            initialInterval: {
+              anyOf: [
+                integer,
+                { type: 'string', pattern: '^([0-9]+(ns|us|µs|ms|s|m|h)?)+$' },
+              ],
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
 /** `apiVersion/kind` → the schema an object of that kind is held to. */
 export const CUSTOM_RESOURCE_SCHEMAS: Record<string, object> = {
   'monitoring.coreos.com/v1/ServiceMonitor': serviceMonitor,
+  'traefik.io/v1alpha1/Middleware': traefikMiddleware,
 };

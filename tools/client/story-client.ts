@@ -130,10 +130,11 @@ export class StoryUser {
       const text = await response.text();
       return {
         status: response.status,
-        body: (text ? JSON.parse(text) : undefined) as T,
+        body: parseBody<T>(text),
         pod: response.headers.get('x-pod-name') ?? undefined,
       };
     } catch {
+      // No answer at all: refused, reset, timed out.
       return { status: 0, body: undefined as T };
     }
   }
@@ -158,4 +159,17 @@ export interface CartView {
   total: number;
   payment: string | null;
   sessionCreatedBy: string;
+}
+
+/**
+ * Our services answer JSON; an entry point's own error page may not (Traefik's 502 is the text
+ * "Bad Gateway"): keep its status, which is what the user saw, rather than call it no answer.
+ */
+function parseBody<T>(text: string): T {
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
 }

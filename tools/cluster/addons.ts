@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGES, VERSIONS } from './components';
+import { moduleDirectory, recipeOf } from './go-build';
 import { NODE, PATHS } from './layout';
 import { CLUSTER_DOMAIN } from './node-config';
 
@@ -19,6 +20,21 @@ const VALUES: Record<string, string> = {
   VOLUMES_DIR: PATHS.volumes,
   ENTRY_POINT_NODE_PORT: String(NODE.entryPointNodePort),
 };
+
+/**
+ * Traefik's CustomResourceDefinitions (Middleware among them), from the Traefik module itself:
+ * the file Traefik's documentation has users apply, at the version the cluster runs.
+ */
+export async function traefikCustomResourceDefinitions(): Promise<string> {
+  const source = await moduleDirectory(recipeOf('traefik'));
+  return readFileSync(
+    join(
+      source,
+      'docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml',
+    ),
+    'utf8',
+  );
+}
 
 /** An addon's manifest with this cluster's values in place of its ${NAME}s. */
 export function renderAddon(addon: Addon): string {

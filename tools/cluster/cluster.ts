@@ -13,7 +13,12 @@ import {
   DEV_SECRETS_DIR,
   generateDevSecrets,
 } from '../k8s/generate-dev-secrets';
-import { ADDONS, CLUSTER_ADMINS_BINDING, renderAddon } from './addons';
+import {
+  ADDONS,
+  CLUSTER_ADMINS_BINDING,
+  renderAddon,
+  traefikCustomResourceDefinitions,
+} from './addons';
 import {
   ensureGoComponent,
   ensurePause,
@@ -322,6 +327,7 @@ export async function up(log: (line: string) => void): Promise<UpResult> {
   );
   log(`node ${NODE.name} Ready (${(nodeMs / 1000).toFixed(1)} s)`);
 
+  await kubectl.apply(await traefikCustomResourceDefinitions());
   for (const addon of ADDONS) await kubectl.apply(renderAddon(addon));
   for (const namespace of ['kube-system', 'local-path-storage', 'traefik'])
     await waitForRollout(kubectl, namespace, {

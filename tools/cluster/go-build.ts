@@ -266,6 +266,18 @@ async function writeWrapper(
   }
 }
 
+/** Where a module's source sits in the module cache (downloaded if it is not there yet). */
+export async function moduleDirectory(recipe: GoRecipe): Promise<string> {
+  const download = JSON.parse(
+    await go(
+      ['mod', 'download', '-json', `${recipe.module}@${recipe.version}`],
+      process.cwd(),
+      recipe,
+    ),
+  ) as { Dir: string };
+  return download.Dir;
+}
+
 export interface BuiltComponent {
   component: GoRecipe['component'];
   version: string;

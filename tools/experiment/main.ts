@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../build/ensure-built';
 import type { ClusterDriver } from '../drivers/cluster-driver';
+import { localNodeProcessKiller } from '../cluster/node-access';
 import { KubernetesDriver } from '../drivers/k8s-driver';
 import { LocalDriver } from '../drivers/local-driver';
 import type { LocalStackOptions } from '../lab/local-stack';
@@ -20,7 +21,7 @@ import {
   writeReports,
   type ExperimentReport,
 } from './report';
-import { runWindow, type Row, type Timeline } from './runner';
+import { expectationFor, runWindow, type Row, type Timeline } from './runner';
 import { selectScenarios, type Scenario, type StackVariant } from './scenarios';
 import { VirtualUser, virtualUserAccounts } from './virtual-users';
 
@@ -100,7 +101,7 @@ async function main(): Promise<number> {
   try {
     scenarios = selectScenarios(
       values.scenario?.split(',').filter(Boolean),
-      'local',
+      target,
     );
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -116,7 +117,7 @@ async function main(): Promise<number> {
   for (const scenario of scenarios) {
     for (const row of scenario.rows)
       console.log(
-        `  ${`${scenario.name}/${row.app}`.padEnd(38)} ${row.expected}`,
+        `  ${`${scenario.name}/${row.app}`.padEnd(38)} ${expectationFor(row, target).expected}`,
       );
   }
   console.log('');
@@ -138,6 +139,7 @@ async function main(): Promise<number> {
               baseUrl: values.url,
               context: values.context,
               namespace: values.namespace,
+              nodeAccess: localNodeProcessKiller,
             })
           : LocalDriver.attach(values.url);
       // A stack started with `npm start` knows the demo users only: virtual users share them.
@@ -168,7 +170,9 @@ async function main(): Promise<number> {
         const result = await runWindow(scenario, driver, users, {
           leadMs: quick ? 400 : 1500,
           settleMs: quick ? 600 : 2000,
-          readyTimeoutMs: 30_000,
+          // A container the kubelet restarts again within 10 minutes waits out its crash-loop
+          // back-off first (10 s, 20 s, 40 s, ...): kill-all after crash meets it on a cluster.
+          readyTimeoutMs: target === 'k8s' ? 90_000 : 30_000,
           progress,
         });
         rows.push(...result.rows);

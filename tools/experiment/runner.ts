@@ -6,7 +6,12 @@ import {
 } from '../client/story-client';
 import type { ClusterDriver } from '../drivers/cluster-driver';
 import { LocalDriver } from '../drivers/local-driver';
-import type { Disrupted, Observation, Scenario } from './scenarios';
+import type {
+  Disrupted,
+  Observation,
+  RowExpectation,
+  Scenario,
+} from './scenarios';
 import { deltas, snapshot } from './metric-deltas';
 import type { VirtualUser } from './virtual-users';
 
@@ -14,6 +19,8 @@ export interface Sample {
   at: number;
   app: string;
   status: number;
+  /** The virtual user's index: who saw it. */
+  user: number;
 }
 
 export interface Timeline {
@@ -140,7 +147,12 @@ export async function runWindow(
         const { app, call } = nextRequest(user, iteration);
         const sentAt = now();
         const response = await call();
-        samples.push({ at: sentAt, app, status: response.status });
+        samples.push({
+          at: sentAt,
+          app,
+          status: response.status,
+          user: user.index,
+        });
       }
     }),
   );
@@ -207,6 +219,11 @@ export async function runWindow(
     '/legacy-cart': { kept: 0, expectedLost: 0 },
   };
   const orders = { kept: 0, total: 0 };
+  // Users whose session lived on a disrupted pod: only they may see that cart fail.
+  const pinnedToDisrupted: Record<CartPrefix, Set<number>> = {
+    '/cart': new Set(),
+    '/legacy-cart': new Set(),
+  };
   const disruptedPods = (app: string) =>
     new Set(
       disrupted
@@ -219,8 +236,10 @@ export async function runWindow(
       for (const prefix of ['/cart', '/legacy-cart'] as const) {
         if (await user.cartKept(prefix)) sessions[prefix].kept++;
         const app = prefix === '/cart' ? 'cart' : 'cart-legacy';
-        if (disruptedPods(app).has(user.sessionPods[prefix] ?? ''))
+        if (disruptedPods(app).has(user.sessionPods[prefix] ?? '')) {
           sessions[prefix].expectedLost++;
+          pinnedToDisrupted[prefix].add(user.index);
+        }
       }
     }
     for (const id of ordersBefore.get(user) ?? []) {
@@ -245,7 +264,8 @@ export async function runWindow(
   }
   const podsAfter = await driver.listPods();
 
-  const rows = scenario.rows.map((expectation): Row => {
+  const rows = scenario.rows.map((row): Row => {
+    const expectation = expectationFor(row, driver.target);
     const app = expectation.app;
     const appSamples =
       app === 'redis'
@@ -257,6 +277,14 @@ export async function runWindow(
     const killed = disrupted
       .filter((d) => d.app === app)
       .flatMap((d) => d.pods);
+    const failuresByUser = new Map<number, number>();
+    for (const sample of appSamples)
+      if (isFailure(sample.status))
+        failuresByUser.set(
+          sample.user,
+          (failuresByUser.get(sample.user) ?? 0) + 1,
+        );
+    const prefix: CartPrefix = app === 'cart-legacy' ? '/legacy-cart' : '/cart';
     const observation: Observation = {
       app,
       requests: {
@@ -264,15 +292,22 @@ export async function runWindow(
         failed: appSamples.filter((sample) => isFailure(sample.status)).length,
         byStatus,
         longestFailureRunMs: longestFailureRun(appSamples),
+        failedUsers: failuresByUser.size,
+        maxFailuresPerUser: Math.max(0, ...failuresByUser.values()),
       },
       replacementReadyMs: readyAfter.get(app) ?? null,
       tokens,
       ...(app === 'cart' || app === 'cart-legacy' || app === 'redis'
         ? {
-            sessions: sessionCounts(
-              sessions[app === 'cart-legacy' ? '/legacy-cart' : '/cart'],
-              scenario.buildsCarts ? users.length : 0,
-            ),
+            sessions: {
+              ...sessionCounts(
+                sessions[prefix],
+                scenario.buildsCarts ? users.length : 0,
+              ),
+              failedUsersHeldElsewhere: [...failuresByUser.keys()].filter(
+                (index) => !pinnedToDisrupted[prefix].has(index),
+              ).length,
+            },
           }
         : {}),
       ...(app === 'order' || app === 'redis'
@@ -343,6 +378,14 @@ async function replacementsReady(
   });
 }
 
+/** A row's hypothesis where the run happens: a cluster's entry point is not the local gateway. */
+export function expectationFor(
+  row: RowExpectation,
+  target: ClusterDriver['target'],
+): RowExpectation {
+  return target === 'k8s' && row.onCluster ? { ...row, ...row.onCluster } : row;
+}
+
 function sessionCounts(
   counts: { kept: number; expectedLost: number },
   total: number,
@@ -377,7 +420,10 @@ function percent(part: number, whole: number): string {
 function describe(o: Observation, userCount: number): string {
   const parts = [`${o.requests.sent} requests, ${o.requests.failed} failed`];
   if (o.requests.failed)
-    parts.push(`longest failure run ${o.requests.longestFailureRunMs} ms`);
+    parts.push(
+      `by ${o.requests.failedUsers} users (at most ${o.requests.maxFailuresPerUser} each)`,
+      `longest failure run ${o.requests.longestFailureRunMs} ms`,
+    );
   if (o.replacementReadyMs !== null)
     parts.push(
       `ready again after ${(o.replacementReadyMs / 1000).toFixed(1)} s`,
