@@ -26,6 +26,7 @@ import {
   ROOT,
   type BuiltApp,
 } from '../build/ensure-built';
+import { preflight } from '../preflight/preflight';
 import { ContainerRun, probe } from './container-run';
 import {
   checkImageConfig,
@@ -35,7 +36,6 @@ import {
   writesOutsideVolumes,
   type ImageConfig,
 } from './image-checks';
-import { preflight } from '../preflight/preflight';
 import { lastLine, Podman, writeContainersConf } from './podman';
 import { planRun, type RunPlan } from './run-plan';
 import {

@@ -53,7 +53,10 @@ describe('planPreflight: what the preflight does about what it found', () => {
       packages: ['redis-server', 'chromium'],
       programs: ['redis-server', 'chromium'],
       update: undefined,
-      install: ['apt-get', 'install', '-y', '-q', 'redis-server', 'chromium'],
+      install: [
+        ...['apt-get', 'install', '-y', '-q', '-o', 'Dpkg::Use-Pty=0'],
+        ...['redis-server', 'chromium'],
+      ],
     });
   });
 
@@ -64,10 +67,7 @@ describe('planPreflight: what the preflight does about what it found', () => {
     });
     expect(plan.install?.update).toEqual(['apt-get', 'update', '-q']);
     expect(plan.install?.install).toEqual([
-      'apt-get',
-      'install',
-      '-y',
-      '-q',
+      ...['apt-get', 'install', '-y', '-q', '-o', 'Dpkg::Use-Pty=0'],
       'redis-server',
     ]);
   });
@@ -83,7 +83,8 @@ describe('planPreflight: what the preflight does about what it found', () => {
     expect(plan.install?.update).toEqual([...sudo, 'apt-get', 'update', '-q']);
     expect(plan.install?.install).toEqual([
       ...sudo,
-      ...['apt-get', 'install', '-y', '-q', 'redis-server'],
+      ...['apt-get', 'install', '-y', '-q', '-o', 'Dpkg::Use-Pty=0'],
+      'redis-server',
     ]);
     expect(plan.install?.announcement).toMatch(/with apt-get through sudo/);
   });

@@ -65,11 +65,11 @@ esac`,
     aptGet(installs());
     expect(run()).toEqual([]);
     expect(calls()).toEqual([
-      'DEBIAN_FRONTEND=noninteractive install -y -q redis-server',
+      'DEBIAN_FRONTEND=noninteractive install -y -q -o Dpkg::Use-Pty=0 redis-server',
     ]);
     expect(lines.slice(0, 3)).toEqual([
       'npm start: redis-server is not on the PATH: installing redis-server with apt-get (LAB_NO_INSTALL=1 turns this off)',
-      '  apt-get install -y -q redis-server',
+      '  apt-get install -y -q -o Dpkg::Use-Pty=0 redis-server',
       'installed redis-server 9.9-test',
     ]);
     expect(lines[3]).toMatch(/^installed in \d+ s$/);
@@ -81,19 +81,19 @@ esac`,
     expect(run({ ...DEBIAN_ROOT, aptListsEmpty: true })).toEqual([]);
     expect(calls()).toEqual([
       'DEBIAN_FRONTEND=noninteractive update -q',
-      'DEBIAN_FRONTEND=noninteractive install -y -q redis-server',
+      'DEBIAN_FRONTEND=noninteractive install -y -q -o Dpkg::Use-Pty=0 redis-server',
     ]);
   });
 
   it('retries once after updating the lists, then stops with apt-get’s own last word', () => {
     aptGet(`echo "E: Unable to locate package redis-server" >&2; exit 100`);
     expect(run()).toEqual([
-      'npm start: apt-get install -y -q redis-server failed (exit 100): E: Unable to locate package redis-server',
+      'npm start: apt-get install -y -q -o Dpkg::Use-Pty=0 redis-server failed (exit 100): E: Unable to locate package redis-server',
     ]);
     expect(calls()).toEqual([
-      'DEBIAN_FRONTEND=noninteractive install -y -q redis-server',
+      'DEBIAN_FRONTEND=noninteractive install -y -q -o Dpkg::Use-Pty=0 redis-server',
       'DEBIAN_FRONTEND=noninteractive update -q',
-      'DEBIAN_FRONTEND=noninteractive install -y -q redis-server',
+      'DEBIAN_FRONTEND=noninteractive install -y -q -o Dpkg::Use-Pty=0 redis-server',
     ]);
   });
 
