@@ -5,15 +5,7 @@ import { join } from 'node:path';
 import type { PodTemplate } from '../../tools/lab/pod';
 import { redisPingProbe } from '../../tools/lab/probes';
 import { PodStartError, Supervisor } from '../../tools/lab/supervisor';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../support/processes';
 
 /** The stack's Redis pod, as local-stack.ts runs it, with whatever binary and port given. */
 function redisTemplate(file: string, port: number): PodTemplate {

@@ -1,16 +1,7 @@
 import type { Finding } from './detect';
-import type { Host } from './host';
+import { DEBIAN_ROOT } from './hosts.fixture';
 import { planPreflight } from './plan';
 import { PROGRAMS, type Program, type ProgramName } from './programs';
-
-const DEBIAN_ROOT: Host = {
-  platform: 'linux',
-  apt: true,
-  root: true,
-  sudo: false,
-  aptListsEmpty: false,
-  noInstall: false,
-};
 
 const missing = (name: ProgramName, path?: string): Finding => ({
   name,

@@ -9,16 +9,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from './host';
+import { DEBIAN_ROOT } from './hosts.fixture';
 import { runPreflight } from './preflight';
-
-const DEBIAN_ROOT: Host = {
-  platform: 'linux',
-  apt: true,
-  root: true,
-  sudo: false,
-  aptListsEmpty: false,
-  noInstall: false,
-};
 
 /**
  * The install runner against an apt-get of the test's own, first on the PATH: it records its
