@@ -3,18 +3,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../tools/lab/free-port';
 import type { PodInfo } from '../../tools/lab/pod';
+import { isAlive } from '../support/processes';
 
 const ROOT = join(__dirname, '..', '..');
 const execFileAsync = promisify(execFile);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function refusesConnections(port: number): Promise<boolean> {
   return fetch(`http://127.0.0.1:${port}/`).then(

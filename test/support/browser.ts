@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { fileOf, PROGRAMS } from '../../tools/preflight/programs';
 
-/** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Debian's Chromium (`apt-get install chromium`); the preflight of `npm test` installs it. */
+export const CHROMIUM = fileOf(PROGRAMS.chromium.find);
 
 /** Headless Chromium with no background networking: pages here must need nothing from outside. */
 export async function launchChromium(): Promise<Browser> {

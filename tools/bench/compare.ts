@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../build/ensure-built';
 import { freePort } from '../lab/free-port';
+import { preflight } from '../preflight/preflight';
 import { benchAppEnvironment } from './footprint';
 import { measure, type LoadTarget } from './measure';
 import { cpuMilliseconds, OwnProcesses, waitForHttp } from './processes';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     throw new Error(
       'name at least one commit, e.g. npm run bench:compare -- HEAD~1 HEAD',
     );
+  preflight('npm run bench:compare', ['redis-server']);
   const cycles = Number(values.cycles);
   const roundSeconds = Number(values.seconds);
   const directory = mkdtempSync(join(tmpdir(), 'what-survives-compare-'));

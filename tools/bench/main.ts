@@ -24,6 +24,7 @@ import {
   ROOT,
 } from '../build/ensure-built';
 import { STACK_APPS } from '../lab/local-stack';
+import { preflight } from '../preflight/preflight';
 import {
   measureInstallSize,
   measureStartups,
@@ -145,6 +146,7 @@ async function main(processes: OwnProcesses): Promise<void> {
       rows: { type: 'string' },
     },
   });
+  preflight('npm run bench', ['redis-server']);
   const quick = values.quick;
   const plan = PLANS[quick ? 'quick' : 'full'];
   const started = performance.now();

@@ -14,6 +14,7 @@ import type { ClusterDriver } from '../drivers/cluster-driver';
 import { localNodeProcessKiller } from '../cluster/node-access';
 import { KubernetesDriver } from '../drivers/k8s-driver';
 import { LocalDriver } from '../drivers/local-driver';
+import { preflight } from '../preflight/preflight';
 import type { LocalStackOptions } from '../lab/local-stack';
 import {
   describeDeltas,
@@ -110,6 +111,8 @@ async function main(): Promise<number> {
   scenarios = scenarios.filter(
     (scenario) => !values.url || scenario.variant === 'base',
   );
+  // Local stacks of its own need redis-server; a running stack (--url) or a cluster do not.
+  if (!values.url) preflight('npm run experiment', ['redis-server']);
   const progress = (line: string) =>
     console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 

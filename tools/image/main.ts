@@ -26,6 +26,7 @@ import {
   ROOT,
   type BuiltApp,
 } from '../build/ensure-built';
+import { preflight } from '../preflight/preflight';
 import { ContainerRun, probe } from './container-run';
 import {
   checkImageConfig,
@@ -80,40 +81,6 @@ const megabytes = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
 function cannotRun(reason: string): never {
   console.error(`\nnpm run test:image cannot run here: ${reason}`);
   process.exit(2);
-}
-
-function has(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** podman, runc and debootstrap from Debian when missing (root only: apt-get needs it). */
-function ensureTools() {
-  const missing = [
-    ['podman', 'podman'],
-    ['runc', 'runc'],
-    ['debootstrap', 'debootstrap'],
-  ].filter(([command]) => !has(command));
-  if (!missing.length) return;
-  const packages = missing.map(([, name]) => name);
-  if (process.getuid?.() !== 0)
-    cannotRun(
-      `${packages.join(', ')} missing and installing Debian packages needs root (apt-get install ${packages.join(' ')})`,
-    );
-  console.log(`installing ${packages.join(', ')} (Debian packages)...`);
-  try {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', ...packages], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  } catch {
-    cannotRun(`apt-get install ${packages.join(' ')} failed (output above)`);
-  }
 }
 
 /** The host's CA bundle, for `npm ci` in the build where TLS to the registry is intercepted. */
@@ -416,13 +383,21 @@ async function checkWrites(
 }
 
 async function main() {
+  // podman and runc run the images, debootstrap makes the stand-in base; the test Redis and
+  // `kubectl kustomize` (the manifests' plan) run on the host.
+  preflight('npm run test:image', [
+    'podman',
+    'runc',
+    'debootstrap',
+    'redis-server',
+    'kubectl',
+  ]);
   const started = Date.now();
   const workDirectory =
     process.env.IMAGE_SMOKE_DIR ?? join(tmpdir(), 'what-survives-image');
   mkdirSync(workDirectory, { recursive: true });
 
   step('podman');
-  ensureTools();
   const configFile = writeContainersConf(workDirectory);
   // Inherited by every podman this process starts, the clean-up on Ctrl-C included.
   process.env.CONTAINERS_CONF = configFile;

@@ -136,7 +136,7 @@ export class LocalStack {
           options.redisPersistence ?? true,
         ),
       });
-      await this.supervisor.waitAllReady(30_000);
+      await this.supervisor.waitAllReady(30_000, { failFast: true });
     }
 
     // The gateway first: order and cart reach auth's JWKS and order through it, as through Services.
@@ -164,7 +164,15 @@ export class LocalStack {
         ),
     });
     await new Promise<void>((resolve, reject) => {
-      gateway.once('error', reject);
+      gateway.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(
+                `the gateway cannot listen on 127.0.0.1:${this.port}: the port is taken (LAB_PORT picks another)`,
+              )
+            : error,
+        ),
+      );
       gateway.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.gateway = gateway;
@@ -179,7 +187,7 @@ export class LocalStack {
         }),
       ),
     );
-    await this.supervisor.waitAllReady(60_000);
+    await this.supervisor.waitAllReady(60_000, { failFast: true });
   }
 
   /** Stops everything the stack started: pods (SIGTERM, then SIGKILL), the gateway, its files. */

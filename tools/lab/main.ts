@@ -1,11 +1,13 @@
 /**
  * `npm start`: the whole system as real processes (no cluster, no Docker), in the foreground.
  * Environment: LAB_PORT (8080), REDIS_URL (else its own redis-server), AUTH_KEY_MODE,
- * LAB_LEGACY_AFFINITY (true), and per-app counts LAB_REPLICAS_AUTH / _ORDER / _CART / _CART_LEGACY.
+ * LAB_LEGACY_AFFINITY (true), per-app counts LAB_REPLICAS_AUTH / _ORDER / _CART / _CART_LEGACY,
+ * and LAB_NO_INSTALL=1 (the preflight installs no missing redis-server, only says how).
  * Ctrl-C (SIGINT) or SIGTERM stops everything it started.
  */
 import { ensureBuilt } from '../build/ensure-built';
 import { Dashboard } from '../dashboard/dashboard';
+import { preflight } from '../preflight/preflight';
 import {
   DEMO_USERS,
   LocalStack,
@@ -33,6 +35,8 @@ function replicasFromEnvironment(): Partial<Record<StackApp, number>> {
 }
 
 async function main(): Promise<void> {
+  // Before anything starts: the stack's own Redis needs redis-server (REDIS_URL: yours instead).
+  preflight('npm start', process.env.REDIS_URL ? [] : ['redis-server']);
   const started = performance.now();
   ensureBuilt((line) => console.log(line));
   const labPort = Number(process.env.LAB_PORT ?? 8080);

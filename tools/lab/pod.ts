@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { causeFromLog, logSince, spawnFailure } from './pod-failure';
 import type { ProbeResult } from './probes';
 
 /**
@@ -63,7 +64,16 @@ export class Pod {
   restarts = 0;
   status: PodStatus = 'Running';
   startedAt = new Date();
+  /**
+   * Why the pod has not come up, in one line: its last process could not be spawned or exited
+   * before it was ever ready (cleared once it is). A stack that is booting stops on it.
+   */
+  startFailure?: string;
   private child?: ChildProcess;
+  /** Ready at least once since the current process started. */
+  private readySinceStart = false;
+  /** Where the current process's output starts in the log file (it is appended to). */
+  private logOffset = 0;
   private readonly logFile: string;
   private exitWaiters: Array<() => void> = [];
   private restartTimer?: NodeJS.Timeout;
@@ -90,7 +100,7 @@ export class Pod {
 
   get isRunning(): boolean {
     return (
-      !!this.child &&
+      !!this.child?.pid &&
       this.child.exitCode === null &&
       this.child.signalCode === null
     );
@@ -113,10 +123,12 @@ export class Pod {
     const { file, args, env } = this.template.command(this.name, this.port);
     this.startedAt = new Date();
     this.status = 'Running';
+    this.readySinceStart = false;
     // Own process group: a Ctrl-C in the terminal reaches the stack, which stops its pods itself.
     // The pod writes its log file itself (as a container runtime captures stdout straight to a
     // file): no pipe through this process, which would spend CPU on every line of every pod.
     const log = openSync(this.logFile, 'a');
+    this.logOffset = fstatSync(log).size;
     let child: ChildProcess;
     try {
       child = spawn(file, args, {
@@ -128,9 +140,14 @@ export class Pod {
       closeSync(log); // the child holds its own copy
     }
     this.child = child;
-    livePodProcesses.add(child);
+    if (child.pid) livePodProcesses.add(child);
     child.once('exit', () => livePodProcesses.delete(child));
     child.once('exit', (code, signal) => this.exited(child, code, signal));
+    // No process at all (no such file, not executable): no 'exit' follows, only this.
+    child.once('error', (error) => {
+      if (child.pid === undefined)
+        this.exited(child, null, null, spawnFailure(file, error));
+    });
     this.onChange(this);
   }
 
@@ -154,6 +171,10 @@ export class Pod {
         (result === 'no-answer' &&
           this.ready &&
           this.unansweredProbes < FAILURE_THRESHOLD));
+    if (next) {
+      this.readySinceStart = true;
+      this.startFailure = undefined;
+    }
     if (next !== this.ready) {
       this.ready = next;
       this.onChange(this);
@@ -190,16 +211,25 @@ export class Pod {
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
 
+  /** The process is gone (`cannotStart`: it never ran, and why). */
   private exited(
     child: ChildProcess,
     code: number | null,
     signal: NodeJS.Signals | null,
+    cannotStart?: string,
   ): void {
     if (child !== this.child) return;
     this.ready = false;
+    const how = cannotStart ?? `exited (${signal ?? `code ${code}`})`;
+    if (!this.readySinceStart && this.status !== 'Terminating') {
+      const said = cannotStart
+        ? undefined
+        : causeFromLog(logSince(this.logFile, this.logOffset));
+      this.startFailure = `${how}${cannotStart ? '' : ' before it was ready'}${said ? `: ${said}` : ''}`;
+    }
     appendFileSync(
       this.logFile,
-      `\n[lab] ${this.name} pid ${child.pid} exited (${signal ?? `code ${code}`})\n`,
+      `\n[lab] ${this.name} ${cannotStart ? how : `pid ${child.pid} ${how}`}\n`,
     );
     if (this.status === 'Terminating') return this.terminated();
     // Not deleted: the container died (crash, OOM, kill -9 from outside). Restart in place.

@@ -17,6 +17,9 @@ interface Workload {
 
 export class UnknownPodError extends Error {}
 
+/** A pod that could not start: its message is one line naming the pod and the cause. */
+export class PodStartError extends Error {}
+
 /**
  * The kubelet and the ReplicaSet/StatefulSet controllers of the local stack, and no more:
  * keeps each workload at its replica count, restarts dead processes in place, replaces deleted
@@ -100,10 +103,24 @@ export class Supervisor {
     await this.reconcile(app);
   }
 
-  /** Resolves once every workload has its replica count of ready pods. */
-  async waitAllReady(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once every workload has its replica count of ready pods. `failFast` (a stack that
+   * is booting): rejects with a PodStartError as soon as a pod cannot start, instead of waiting
+   * out its restarts until the timeout.
+   */
+  async waitAllReady(
+    timeoutMs: number,
+    { failFast = false }: { failFast?: boolean } = {},
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      const failed = failFast
+        ? this.pods.find(
+            (pod) => pod.startFailure && pod.status !== 'Terminated',
+          )
+        : undefined;
+      if (failed)
+        throw new PodStartError(`pod ${failed.name} ${failed.startFailure}`);
       const allReady = [...this.workloads.entries()].every(
         ([app, { spec }]) => this.readyPods(app).length >= spec.replicas,
       );
