@@ -17,7 +17,7 @@ import {
 } from '../image/stand-in-base';
 import { CACHE_ROOT, IMAGES } from './components';
 import { PATHS } from './layout';
-import { inNode, sh } from './shell';
+import { inNode, sh, succeeds } from './shell';
 
 /** What every image made here says about itself: it was made on this machine, not pulled. */
 const STAND_IN_LABEL = 'what-survives.stand-in';
@@ -34,6 +34,16 @@ export function redisImageOf(statefulSetYaml: string): string {
       'k8s/base/redis/statefulset.yaml names no redis:<tag> image',
     );
   return `docker.io/library/${match[1]}`;
+}
+
+/** A short image name as the kubelet (and Docker) expands it: `a/b:t` → `docker.io/a/b:t`. */
+export function qualifiedImageName(name: string): string {
+  const first = name.split('/')[0];
+  const hasRegistry =
+    name.includes('/') &&
+    (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (hasRegistry) return name;
+  return `docker.io/${name.includes('/') ? name : `library/${name}`}`;
 }
 
 export function clusterPodman(): Podman {
@@ -124,8 +134,12 @@ export async function buildPlatformImages(
   const redisVersion =
     /v=(\S+)/.exec(sh(redisServer, ['--version']))?.[1] ?? 'unknown';
   const busybox = '/bin/busybox';
-  if (!existsSync(busybox))
-    throw new Error(`${busybox} missing (Debian package busybox-static)`);
+  // Alone in a scratch image it must be the static build (Debian's busybox-static): ldd then
+  // says "not a dynamic executable" and fails.
+  if (succeeds('ldd', [busybox]))
+    throw new Error(
+      `${busybox} is dynamically linked: install busybox-static (not busybox)`,
+    );
   const images: ScratchImage[] = [
     {
       name: IMAGES.pause,

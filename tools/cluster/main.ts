@@ -9,8 +9,11 @@
  * Environment: CLUSTER_DIR (/var/lib/what-survives/cluster), CLUSTER_CACHE (/var/cache/what-survives).
  */
 import { down, ensurePrograms, kubectlOf, status, up } from './cluster';
+import { ensureGoComponent, recipeOf } from './go-build';
 import { ENTRY_POINT_URL, PATHS } from './layout';
 import { isRunning } from './node-processes';
+import { preflight } from '../preflight/preflight';
+import { CLUSTER_PROGRAMS } from '../preflight/programs';
 
 const log = (line: string) =>
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -22,10 +25,14 @@ async function main(command: string | undefined): Promise<number> {
     );
     return 2;
   }
+  if (command === 'build' || command === 'up')
+    preflight(`npm run cluster -- ${command}`, CLUSTER_PROGRAMS);
   switch (command) {
     case 'build': {
       const programs = await ensurePrograms(log);
-      for (const built of Object.values(programs))
+      // skaffold too: only the skaffold stage of test:cluster runs it, `up` does not need it.
+      const skaffold = await ensureGoComponent(recipeOf('skaffold'), log);
+      for (const built of [...Object.values(programs), skaffold])
         if (typeof built === 'object')
           log(
             `${built.component} ${built.version}: ${built.directory}${built.cached ? ' (cached)' : ''}`,

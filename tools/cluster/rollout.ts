@@ -171,7 +171,14 @@ function podProblem(pod: Pod, events: Event[]): string | undefined {
       event.involvedObject.kind === 'Pod' &&
       event.involvedObject.name === pod.metadata.name,
   );
-  for (const event of warnings.slice(-2)) {
+  // The latest warning says what is wrong now (a startup probe refused while the app was still
+  // starting is history once it is running).
+  const when = (event: Event) =>
+    Date.parse(event.lastTimestamp ?? event.eventTime ?? '') || 0;
+  const latest = [...warnings]
+    .sort((a, b) => when(a) - when(b) || (a.count ?? 1) - (b.count ?? 1))
+    .slice(-1);
+  for (const event of latest) {
     const probe = event.message.startsWith('Readiness probe')
       ? ` (${probeText(pod.spec.containers.find((c) => c.readinessProbe)?.readinessProbe)})`
       : '';
@@ -261,14 +268,14 @@ function hopeless(snapshot: NamespaceSnapshot, now: number): boolean {
   return snapshot.pods.some((pod) => {
     const started =
       pod.status.containerStatuses?.[0]?.state?.running?.startedAt;
-    if (!started || now - Date.parse(started) < 45_000) return false;
+    if (!started || now - Date.parse(started) < 30_000) return false;
     return (
       snapshot.events.some(
         (event) =>
           event.involvedObject.name === pod.metadata.name &&
           event.reason === 'Unhealthy' &&
           event.message.startsWith('Readiness probe') &&
-          (event.count ?? 1) >= 10,
+          (event.count ?? 1) >= 8,
       ) ||
       (pod.status.containerStatuses ?? []).some(
         (status) => status.restartCount >= 3,

@@ -40,7 +40,10 @@ export function containerUlimits(limitsText: string): string[] {
  * configuration is never touched: runc rather than crun (crun fails on these hosts' hybrid
  * cgroups), and ulimits that runc can apply.
  */
-export function writeContainersConf(directory: string): string {
+export function writeContainersConf(
+  directory: string,
+  options: { volumes?: string[] } = {},
+): string {
   mkdirSync(directory, { recursive: true });
   const file = join(directory, 'containers.conf');
   const ulimits = containerUlimits(readFileSync('/proc/self/limits', 'utf8'));
@@ -50,6 +53,13 @@ export function writeContainersConf(directory: string): string {
       '# Written by tools/image (npm run test:image); used through CONTAINERS_CONF only.',
       '[containers]',
       `default_ulimits = [${ulimits.map((limit) => JSON.stringify(limit)).join(', ')}]`,
+      // Mounted into every container, RUN steps of builds included (what a build through
+      // podman's Docker API, which takes no --volume, needs to see the host's CA bundle).
+      ...(options.volumes?.length
+        ? [
+            `volumes = [${options.volumes.map((volume) => JSON.stringify(volume)).join(', ')}]`,
+          ]
+        : []),
       '',
       '[engine]',
       'runtime = "runc"',

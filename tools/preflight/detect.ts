@@ -23,6 +23,14 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** `command -v`, without a shell: the first executable of that name on `PATH`. */
 export function which(
   command: string,
@@ -77,7 +85,7 @@ export function detect(
   const path =
     'command' in find
       ? which(find.command, env.PATH)
-      : isExecutableFile(fileOf(find, env))
+      : (find.library ? isFile : isExecutableFile)(fileOf(find, env))
         ? fileOf(find, env)
         : undefined;
   if (!path)

@@ -4,8 +4,8 @@
  * for a file at a fixed place (an environment variable may point elsewhere).
  */
 export interface Program {
-  /** A command looked up on the PATH, or a file at a fixed place. */
-  find: { command: string } | { file: string; env?: string };
+  /** A command looked up on the PATH, or a file at a fixed place (a library: not executable). */
+  find: { command: string } | { file: string; env?: string; library?: boolean };
   /** The oldest version that works: read from `versionArgs`' output (its first x.y[.z]). */
   minimum?: string;
   versionArgs?: string[];
@@ -23,10 +23,16 @@ const onPath = (command: string, how: How): Program => ({
   find: { command },
   ...how,
 });
-type AtFile = Program & { find: { file: string; env?: string } };
+type AtFile = Program & {
+  find: { file: string; env?: string; library?: boolean };
+};
 
 const atFile = (file: string, env: string | undefined, how: How): AtFile => ({
   find: { file, env },
+  ...how,
+});
+const library = (file: string, how: How): AtFile => ({
+  find: { file, library: true },
   ...how,
 });
 
@@ -39,7 +45,36 @@ export const PROGRAMS = {
   podman: onPath('podman', { debian: 'podman', brew: 'podman' }),
   runc: onPath('runc', { debian: 'runc', manual: 'Linux only, no Homebrew formula' }),
   debootstrap: onPath('debootstrap', { debian: 'debootstrap', manual: 'Linux only, no Homebrew formula' }),
+  // The real cluster (npm run cluster, npm run test:cluster): Linux as root only.
+  go: onPath('go', { minimum: '1.26.2', versionArgs: ['version'], manual: 'Go 1.26.2 or newer (skaffold v2.19 needs it): https://go.dev/dl/ (Debian bookworm\'s golang-go is too old)' }),
+  gcc: onPath('gcc', { debian: 'gcc', manual: 'Linux only: compiles the pause container' }),
+  'static libc': library('/usr/lib/x86_64-linux-gnu/libc.a', { debian: 'libc6-dev', manual: 'Linux only: links the static pause binary' }),
+  containerd: onPath('containerd', { debian: 'containerd', manual: 'Linux only, no Homebrew formula' }),
+  ctr: onPath('ctr', { debian: 'containerd', manual: 'Linux only, no Homebrew formula' }),
+  'CNI plugins': atFile('/usr/lib/cni/bridge', undefined, { debian: 'containernetworking-plugins', manual: 'Linux only, no Homebrew formula' }),
+  iptables: onPath('iptables', { debian: 'iptables', manual: 'Linux only, no Homebrew formula' }),
+  ip: onPath('ip', { debian: 'iproute2', manual: 'Linux only, no Homebrew formula' }),
+  nsenter: onPath('nsenter', { debian: 'util-linux', manual: 'Linux only, no Homebrew formula' }),
+  busybox: atFile('/bin/busybox', undefined, { debian: 'busybox-static', manual: 'Linux only: the provisioner helper pods\' shell' }),
 } satisfies Record<string, Program>;
+
+/** What `npm run cluster -- up` runs or builds with, on the host. */
+export const CLUSTER_PROGRAMS = [
+  'go',
+  'gcc',
+  'static libc',
+  'containerd',
+  'ctr',
+  'runc',
+  'CNI plugins',
+  'iptables',
+  'ip',
+  'nsenter',
+  'podman',
+  'debootstrap',
+  'busybox',
+  'redis-server',
+] as const satisfies readonly (keyof typeof PROGRAMS)[];
 
 export type ProgramName = keyof typeof PROGRAMS;
 
