@@ -1,4 +1,4 @@
-import { StoryUser } from '../../tools/client/story-client';
+import { onceAnswered, StoryUser } from '../../tools/client/story-client';
 import { entryPoint, kubectlOk, NAMESPACE } from './cluster-kubectl';
 
 /**
@@ -25,7 +25,8 @@ describe('kubectl delete pod, as docs/kubernetes.md has users type it', () => {
   };
 
   beforeAll(async () => {
-    expect((await alice.login()).status).toBe(200);
+    // An earlier stage may have left Redis in the kubelet's crash-loop back-off: wait it out.
+    expect((await onceAnswered(() => alice.login(), 90_000)).status).toBe(200);
     for (const cart of ['/cart', '/legacy-cart'] as const) {
       expect((await alice.cartLogin(cart)).status).toBe(200);
       expect((await alice.cartAdd(cart, 'americano', 2)).status).toBe(200);
@@ -63,13 +64,9 @@ describe('kubectl delete pod, as docs/kubernetes.md has users type it', () => {
   it('redis-0: sessions and orders come back with the pod (PVC + AOF)', async () => {
     await deleteAndWait(['redis-0'], 'statefulset/redis');
     // Requests needing Redis answer 503 until the clients have reconnected.
-    let order = await alice.getOrder(orderId);
-    for (let attempt = 0; order.status !== 200 && attempt < 100; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      order = await alice.getOrder(orderId);
-    }
+    const order = await onceAnswered(() => alice.getOrder(orderId), 60_000);
     expect(order.status).toBe(200);
-    const cart = await alice.cartShow('/cart');
+    const cart = await onceAnswered(() => alice.cartShow('/cart'), 60_000);
     expect(cart.status).toBe(200);
     expect(cart.body.items).toEqual([
       expect.objectContaining({ sku: 'americano', qty: 2 }),

@@ -173,3 +173,25 @@ function parseBody<T>(text: string): T {
     return text as T;
   }
 }
+
+/** No answer, or the entry point / a service saying "not now" (not "no such thing"). */
+export const isUnavailable = (status: number) =>
+  status === 0 || status === 502 || status === 503 || status === 504;
+
+/**
+ * A question asked again while the system is unavailable (up to `withinMs`): what a user still
+ * has is what they find once it answers again. An outage is not a loss; the load's failed
+ * requests count it. (On a cluster a restarted Redis may wait out the kubelet's back-off first.)
+ */
+export async function onceAnswered<T>(
+  ask: () => Promise<StoryResponse<T>>,
+  withinMs = 30_000,
+): Promise<StoryResponse<T>> {
+  const deadline = performance.now() + withinMs;
+  let answer = await ask();
+  while (isUnavailable(answer.status) && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    answer = await ask();
+  }
+  return answer;
+}

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  onceAnswered,
   StoryUser,
   type CartPrefix,
   type StoryResponse,
@@ -244,7 +245,8 @@ export async function runWindow(
     }
     for (const id of ordersBefore.get(user) ?? []) {
       orders.total++;
-      if ((await user.story.getOrder(id)).status === 200) orders.kept++;
+      if ((await onceAnswered(() => user.story.getOrder(id))).status === 200)
+        orders.kept++;
     }
   });
   const listedAfter = await countOrdersByUsername(users);
@@ -404,7 +406,7 @@ async function countOrdersByUsername(
   const counts = new Map<string, number>();
   for (const user of users) {
     if (counts.has(user.story.username)) continue;
-    const listed = await user.story.listOrders();
+    const listed = await onceAnswered(() => user.story.listOrders());
     counts.set(
       user.story.username,
       listed.status === 200 ? listed.body.length : 0,

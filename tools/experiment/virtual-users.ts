@@ -1,4 +1,5 @@
 import {
+  onceAnswered,
   StoryUser,
   type CartPrefix,
   type StoryResponse,
@@ -72,7 +73,7 @@ export class VirtualUser {
 
   /** Is the cart still there, with what the user put in it? */
   async cartKept(prefix: CartPrefix): Promise<boolean> {
-    const view = await this.story.cartShow(prefix);
+    const view = await onceAnswered(() => this.story.cartShow(prefix));
     if (view.status !== 200) return false;
     return CART_LINES.every((line) =>
       view.body.items.some(
@@ -82,7 +83,7 @@ export class VirtualUser {
   }
 
   async tokenValid(): Promise<boolean> {
-    return (await this.story.listOrders()).status === 200;
+    return (await onceAnswered(() => this.story.listOrders())).status === 200;
   }
 }
 
