@@ -59,6 +59,12 @@ describe('what survives a pod kill (through the entry point)', () => {
     await cluster?.close();
   });
 
+  /** Pods a victim may be picked from: on a cluster a pod an earlier test deleted lingers, Terminating. */
+  const servingPods = async (app: string) =>
+    (await cluster.listPods(app)).filter(
+      (pod) => pod.ready && pod.status === 'Running',
+    );
+
   /** Steady load on the order path; `victim` is disrupted once it has served some of it. */
   const underLoad = async (
     alice: StoryUser,
@@ -100,7 +106,7 @@ describe('what survives a pod kill (through the entry point)', () => {
 
   it('order: no request fails while an order pod is SIGKILLed under steady load', async () => {
     const alice = await user('alice');
-    const [victim] = await cluster.listPods('order');
+    const [victim] = await servingPods('order');
     const result = await underLoad(alice, victim.name, () =>
       cluster.deletePod(victim.name, 0),
     );
@@ -112,7 +118,7 @@ describe('what survives a pod kill (through the entry point)', () => {
 
   it('order: no request fails while an order pod drains after SIGTERM', async () => {
     const alice = await user('alice');
-    const [victim] = await cluster.listPods('order');
+    const [victim] = await servingPods('order');
     const result = await underLoad(alice, victim.name, () =>
       cluster.deletePod(victim.name, 10),
     );
@@ -206,7 +212,7 @@ describe('what survives a pod kill (through the entry point)', () => {
       console.warn('no node access: a process kill is a forced delete here');
       return;
     }
-    const [crashed] = await cluster.listPods('order');
+    const [crashed] = await servingPods('order');
     await cluster.killProcess(crashed.name);
     let restarted;
     for (let attempt = 0; attempt < 300; attempt++) {
@@ -227,7 +233,7 @@ describe('what survives a pod kill (through the entry point)', () => {
 
   it('a deleted pod comes back under a new name', async () => {
     await cluster.waitReady('order', 3);
-    const before = (await cluster.listPods('order')).map((pod) => pod.name);
+    const before = (await servingPods('order')).map((pod) => pod.name);
     await cluster.deletePod(before[1], 0);
     await cluster.waitReady('order', 3);
     const after = (await cluster.listPods('order')).filter(
