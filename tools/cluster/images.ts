@@ -1,15 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
-  existsSync,
   mkdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BUILT_APPS, ROOT } from '../build/ensure-built';
-import { Podman, writeContainersConf } from '../image/podman';
+import { appBuildArgs, Podman, writeContainersConf } from '../image/podman';
 import {
   ensureStandInBase,
   nodeImageOf,
@@ -197,14 +196,6 @@ export async function buildPlatformImages(
   return images.map((image) => image.name);
 }
 
-/** The host's CA bundle, for `npm ci` in the build where TLS to the registry is intercepted. */
-function caBundle(): string | undefined {
-  return [
-    process.env.NODE_EXTRA_CA_CERTS,
-    '/etc/ssl/certs/ca-certificates.crt',
-  ].find((file) => file && existsSync(file));
-}
-
 /** The apps from the unchanged Dockerfile, exactly as `npm run test:image` builds them. */
 export async function buildAppImages(
   podman: Podman,
@@ -215,32 +206,13 @@ export async function buildAppImages(
   );
   if ((await ensureStandInBase(podman, base, log)) === 'made')
     log(`made the stand-in base ${base.qualified}`);
-  const ca = caBundle();
   const logs = join(PATHS.logs, 'image-builds');
   mkdirSync(logs, { recursive: true });
   const names: string[] = [];
   for (const app of BUILT_APPS) {
     const started = performance.now();
     const result = await podman.stream(
-      [
-        'build',
-        '--pull=never',
-        '--target',
-        app,
-        '--tag',
-        appImage(app),
-        ...(ca
-          ? [
-              '--volume',
-              `${dirname(ca)}:/ca:ro`,
-              '--build-arg',
-              `NODE_EXTRA_CA_CERTS=/ca/${ca.split('/').at(-1)}`,
-            ]
-          : []),
-        '--file',
-        join(ROOT, 'Dockerfile'),
-        ROOT,
-      ],
+      appBuildArgs(app, appImage(app)),
       join(logs, `${app}.log`),
     );
     if (result.code !== 0)

@@ -99,15 +99,26 @@ export function apiServerArgs(): string[] {
   ];
 }
 
-export function controllerManagerArgs(): string[] {
-  const config = kubeconfig('controller-manager.conf');
+/**
+ * What the controller manager and the scheduler share: their kubeconfig for everything, their
+ * own endpoints on the node's loopback, and one control plane, so nothing to elect (and no
+ * lease renewals to miss on a busy machine).
+ */
+function controlPlaneComponentArgs(kubeconfigFile: string): string[] {
+  const config = kubeconfig(kubeconfigFile);
   return [
     `--kubeconfig=${config}`,
     `--authentication-kubeconfig=${config}`,
     `--authorization-kubeconfig=${config}`,
     '--bind-address=127.0.0.1',
-    // One control plane: nothing to elect, and no lease renewals to miss on a busy machine.
     '--leader-elect=false',
+    '--profiling=false',
+  ];
+}
+
+export function controllerManagerArgs(): string[] {
+  return [
+    ...controlPlaneComponentArgs('controller-manager.conf'),
     `--client-ca-file=${pki('ca.crt')}`,
     `--requestheader-client-ca-file=${pki('front-proxy-ca.crt')}`,
     `--cluster-signing-cert-file=${pki('ca.crt')}`,
@@ -118,20 +129,11 @@ export function controllerManagerArgs(): string[] {
     '--controllers=*,bootstrapsigner,tokencleaner',
     `--cluster-name=${NODE.name}`,
     `--service-cluster-ip-range=${NODE.serviceSubnet}`,
-    '--profiling=false',
   ];
 }
 
 export function schedulerArgs(): string[] {
-  const config = kubeconfig('scheduler.conf');
-  return [
-    `--kubeconfig=${config}`,
-    `--authentication-kubeconfig=${config}`,
-    `--authorization-kubeconfig=${config}`,
-    '--bind-address=127.0.0.1',
-    '--leader-elect=false',
-    '--profiling=false',
-  ];
+  return controlPlaneComponentArgs('scheduler.conf');
 }
 
 /** containerd 1.6 (Debian's), its CRI plugin as the kubelet needs it, everything under PATHS. */

@@ -10,9 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestRedisServer } from '../../test/support/redis-server';
 import { workloadsOf } from '../../test/k8s/manifest-checks';
@@ -36,7 +36,7 @@ import {
   writesOutsideVolumes,
   type ImageConfig,
 } from './image-checks';
-import { lastLine, Podman, writeContainersConf } from './podman';
+import { appBuildArgs, lastLine, Podman, writeContainersConf } from './podman';
 import { planRun, type RunPlan } from './run-plan';
 import {
   ensureStandInBase,
@@ -83,43 +83,15 @@ function cannotRun(reason: string): never {
   process.exit(2);
 }
 
-/** The host's CA bundle, for `npm ci` in the build where TLS to the registry is intercepted. */
-function caBundle(): string | undefined {
-  const candidates = [
-    process.env.NODE_EXTRA_CA_CERTS,
-    '/etc/ssl/certs/ca-certificates.crt',
-  ];
-  return candidates.find((file) => file && existsSync(file));
-}
-
 async function build(
   podman: Podman,
   app: BuiltApp,
   logDirectory: string,
 ): Promise<{ ms: number; ok: boolean }> {
   const started = Date.now();
-  const ca = caBundle();
   const log = join(logDirectory, `build-${app}.log`);
   const result = await podman.stream(
-    [
-      'build',
-      '--pull=never',
-      '--target',
-      app,
-      '--tag',
-      `what-survives/${app}:smoke`,
-      ...(ca
-        ? [
-            '--volume',
-            `${dirname(ca)}:/ca:ro`,
-            '--build-arg',
-            `NODE_EXTRA_CA_CERTS=/ca/${ca.split('/').at(-1)}`,
-          ]
-        : []),
-      '--file',
-      join(ROOT, 'Dockerfile'),
-      ROOT,
-    ],
+    appBuildArgs(app, `what-survives/${app}:smoke`),
     log,
   );
   const ms = Date.now() - started;

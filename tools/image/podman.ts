@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ROOT } from '../build/ensure-built';
 
 export interface CommandResult {
   code: number;
@@ -144,4 +145,39 @@ export class Podman {
       });
     });
   }
+}
+
+/** The host's CA bundle, for `npm ci` in the build where TLS to the registry is intercepted. */
+export function hostCaBundle(): string | undefined {
+  return [
+    process.env.NODE_EXTRA_CA_CERTS,
+    '/etc/ssl/certs/ca-certificates.crt',
+  ].find((file) => file && existsSync(file));
+}
+
+/**
+ * `podman build` of one app's target of the unchanged Dockerfile, as every image here is built:
+ * never pulling (the base is a local stand-in), the host's CA bundle mounted for `npm ci`.
+ */
+export function appBuildArgs(app: string, tag: string): string[] {
+  const ca = hostCaBundle();
+  return [
+    'build',
+    '--pull=never',
+    '--target',
+    app,
+    '--tag',
+    tag,
+    ...(ca
+      ? [
+          '--volume',
+          `${dirname(ca)}:/ca:ro`,
+          '--build-arg',
+          `NODE_EXTRA_CA_CERTS=/ca/${ca.split('/').at(-1)}`,
+        ]
+      : []),
+    '--file',
+    join(ROOT, 'Dockerfile'),
+    ROOT,
+  ];
 }
