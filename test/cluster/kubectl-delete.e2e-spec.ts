@@ -12,6 +12,8 @@ describe('kubectl delete pod, as docs/kubernetes.md has users type it', () => {
   const alice = new StoryUser(entryPoint(), name, password);
   let orderId: string;
 
+  // After each rollout the answer that matters is the first real one: a request caught
+  // between Traefik's update and the new pods may fail (retried, as a user would).
   const deleteAndWait = async (selector: string[], workload: string) => {
     await kubectlOk(['-n', NAMESPACE, 'delete', 'pod', ...selector], {
       timeoutMs: 120_000,
@@ -39,13 +41,13 @@ describe('kubectl delete pod, as docs/kubernetes.md has users type it', () => {
   it('-l app=cart-legacy: the legacy cart is gone (401, no session)', async () => {
     expect((await alice.cartShow('/legacy-cart')).status).toBe(200);
     await deleteAndWait(['-l', 'app=cart-legacy'], 'deployment/cart-legacy');
-    const after = await alice.cartShow('/legacy-cart');
+    const after = await onceAnswered(() => alice.cartShow('/legacy-cart'));
     expect(after.status).toBe(401);
   });
 
   it('-l app=cart: the Redis cart is still there', async () => {
     await deleteAndWait(['-l', 'app=cart'], 'deployment/cart');
-    const after = await alice.cartShow('/cart');
+    const after = await onceAnswered(() => alice.cartShow('/cart'));
     expect(after.status).toBe(200);
     expect(after.body.items).toEqual([
       expect.objectContaining({ sku: 'americano', qty: 2 }),
@@ -54,7 +56,7 @@ describe('kubectl delete pod, as docs/kubernetes.md has users type it', () => {
 
   it('-l app=order: nothing lost, the same token lists the same order', async () => {
     await deleteAndWait(['-l', 'app=order'], 'deployment/order');
-    const orders = await alice.listOrders();
+    const orders = await onceAnswered(() => alice.listOrders());
     expect(orders.status).toBe(200);
     expect(orders.body.map((order: { id: string }) => order.id)).toContain(
       orderId,

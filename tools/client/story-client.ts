@@ -5,6 +5,8 @@ export interface StoryResponse<T = unknown> {
   body: T;
   /** The pod that answered (`x-pod-name`), or undefined for a gateway error or network failure. */
   pod?: string;
+  /** Why there was no answer at all (status 0): what fetch said, e.g. "other side closed". */
+  error?: string;
 }
 
 export type CartPrefix = '/cart' | '/legacy-cart';
@@ -133,9 +135,15 @@ export class StoryUser {
         body: parseBody<T>(text),
         pod: response.headers.get('x-pod-name') ?? undefined,
       };
-    } catch {
+    } catch (error) {
       // No answer at all: refused, reset, timed out.
-      return { status: 0, body: undefined as T };
+      const cause = (error as { cause?: { message?: string; code?: string } })
+        .cause;
+      return {
+        status: 0,
+        body: undefined as T,
+        error: cause?.code ?? cause?.message ?? (error as Error).message,
+      };
     }
   }
 
