@@ -74,9 +74,16 @@ describe('the lab dashboard (GET /_lab/ui)', () => {
     }
     const malformed = await fetch(`${stack.url}/_lab/kills`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: '{nope',
     });
     expect(malformed.status).toBe(400);
+    const notJson = await fetch(`${stack.url}/_lab/kills`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ oneOfEach: true, grace: 0 }),
+    });
+    expect(notJson.status).toBe(415);
   });
 
   it('shows both carts, kills the pod holding the legacy session, and the legacy cart alone is lost', async () => {

@@ -116,9 +116,31 @@ describe('the dashboard routes (against a fake cluster)', () => {
   it('takes a load setting with no page open without starting any user', async () => {
     const response = await fetch(`${url}/_lab/load`, {
       method: 'PUT',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ users: 7 }),
     });
     expect(await response.json()).toEqual({ users: 7, running: 0, max: 20 });
+  });
+
+  it('takes JSON bodies as application/json only: a text/plain kill (a cross-site form can send one) deletes nothing', async () => {
+    for (const type of [
+      undefined,
+      'text/plain',
+      'application/x-www-form-urlencoded',
+    ]) {
+      const response = await fetch(`${url}/_lab/kills`, {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: JSON.stringify({ oneOfEach: true, grace: 0 }),
+      });
+      expect({ type, status: response.status }).toEqual({ type, status: 415 });
+      expect(await response.json()).toEqual({
+        statusCode: 415,
+        error: 'Unsupported Media Type',
+        message: expect.stringMatching(/application\/json/),
+      });
+    }
+    expect(cluster.deleted).toEqual([]);
   });
 
   it('serves the page with a policy that forbids anything from elsewhere, and leaves other routes alone', async () => {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import { LocalDriver } from '../drivers/local-driver';
+import { jsonObjectBody, LabHttpError, labUrlOf } from '../lab/lab-request';
 import type {
   LabExtension,
   LocalStack,
@@ -57,39 +58,12 @@ export interface DashboardOptions {
   virtualUsers?: number;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: 400 | 404 | 405,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const REASONS = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-} as const;
-
 function send(response: ServerResponse, statusCode: number, body: unknown) {
   response.writeHead(statusCode, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
   });
   response.end(JSON.stringify(body));
-}
-
-function jsonBody(body: Buffer): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString() || '{}');
-  } catch {
-    throw new HttpError(400, 'body must be JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new HttpError(400, 'body must be a JSON object');
-  return parsed as Record<string, unknown>;
 }
 
 /** `name:password,...` (the stack's users) → the first two accounts (or the first one twice). */
@@ -172,8 +146,7 @@ export class Dashboard implements LabExtension {
     response: ServerResponse,
     body: Buffer,
   ): boolean | Promise<boolean> {
-    const url = new URL(request.url ?? '/', 'http://lab');
-    const path = url.pathname.replace(/\/$/, '');
+    const path = labUrlOf(request).pathname.replace(/\/$/, '');
     const method = request.method ?? 'GET';
     const route = (
       methods: string[],
@@ -191,11 +164,13 @@ export class Dashboard implements LabExtension {
       case '/_lab/load':
         return route(['GET', 'PUT'], () =>
           method === 'PUT'
-            ? this.setLoad(response, jsonBody(body))
+            ? this.setLoad(response, jsonObjectBody(request, body))
             : send(response, 200, this.loadView()),
         );
       case '/_lab/kills':
-        return route(['POST'], () => this.kill(response, jsonBody(body)));
+        return route(['POST'], () =>
+          this.kill(response, jsonObjectBody(request, body)),
+        );
       case '/_lab/you':
         return route(['GET'], () => send(response, 200, this.you.view));
       case '/_lab/you/reset':
@@ -217,23 +192,19 @@ export class Dashboard implements LabExtension {
     try {
       if (!methods.includes(method)) {
         response.setHeader('allow', methods.join(', '));
-        throw new HttpError(405, `use ${methods.join(' or ')} here`);
+        throw new LabHttpError(405, `use ${methods.join(' or ')} here`);
       }
       await action();
     } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      send(response, error.statusCode, {
-        statusCode: error.statusCode,
-        error: REASONS[error.statusCode],
-        message: error.message,
-      });
+      if (!(error instanceof LabHttpError)) throw error;
+      send(response, error.statusCode, error.body);
     }
     return true;
   }
 
   private asset(response: ServerResponse, name: string): void {
     const asset = ASSETS[name];
-    if (!asset) throw new HttpError(404, `no file /_lab/ui/${name}`);
+    if (!asset) throw new LabHttpError(404, `no file /_lab/ui/${name}`);
     response.writeHead(200, {
       'content-type': `${asset.type}; charset=utf-8`,
       'cache-control': 'no-cache',
@@ -259,7 +230,7 @@ export class Dashboard implements LabExtension {
       users < 0 ||
       users > MAX_VIRTUAL_USERS
     ) {
-      throw new HttpError(
+      throw new LabHttpError(
         400,
         `users must be an integer from 0 to ${MAX_VIRTUAL_USERS}`,
       );
@@ -277,13 +248,13 @@ export class Dashboard implements LabExtension {
       grace < 0 ||
       grace > MAX_GRACE_SECONDS
     ) {
-      throw new HttpError(
+      throw new LabHttpError(
         400,
         `grace must be a whole number of seconds from 0 (SIGKILL) to ${MAX_GRACE_SECONDS}`,
       );
     }
     if ((typeof pod === 'string') === (oneOfEach === true)) {
-      throw new HttpError(
+      throw new LabHttpError(
         400,
         'say which: {"pod": "<name>", "grace": n} or {"oneOfEach": true, "grace": n}',
       );
@@ -300,7 +271,7 @@ export class Dashboard implements LabExtension {
               ) ?? [],
           );
     if (typeof pod === 'string' && victims.length === 0)
-      throw new HttpError(404, `no running pod "${pod}"`);
+      throw new LabHttpError(404, `no running pod "${pod}"`);
     await Promise.all(
       victims.map((victim) =>
         this.options.driver.deletePod(victim.name, grace),

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import type { ClusterDriver } from '../drivers/cluster-driver';
 import { KubernetesDriver } from '../drivers/k8s-driver';
 import { LocalDriver } from '../drivers/local-driver';
+import { foreignRequestError, LabHttpError } from '../lab/lab-request';
 import { DEMO_USERS } from '../lab/local-stack';
 import { accountsOf, Dashboard } from './dashboard';
 
@@ -53,15 +54,26 @@ async function main(): Promise<void> {
       if (size > 64 * 1024) return void response.writeHead(413).end();
       chunks.push(chunk as Buffer);
     }
-    if (!(await dashboard.handle(request, response, Buffer.concat(chunks)))) {
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(
-        JSON.stringify({
-          statusCode: 404,
-          error: 'Not Found',
-          message: `no route for ${request.method} ${request.url}; the page is /_lab/ui`,
-        }),
-      );
+    const answer = (error: LabHttpError) => {
+      response.writeHead(error.statusCode, {
+        'content-type': 'application/json; charset=utf-8',
+      });
+      response.end(JSON.stringify(error.body));
+    };
+    // The same rule as the local stack's lab API: this dashboard deletes pods of a cluster.
+    const foreign = foreignRequestError(request);
+    if (foreign) return answer(foreign);
+    try {
+      if (!(await dashboard.handle(request, response, Buffer.concat(chunks))))
+        answer(
+          new LabHttpError(
+            404,
+            `no route for ${request.method} ${request.url}; the page is /_lab/ui`,
+          ),
+        );
+    } catch (error) {
+      if (!(error instanceof LabHttpError)) throw error;
+      answer(error);
     }
   });
   server.listen(port, '127.0.0.1', () =>

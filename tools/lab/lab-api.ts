@@ -1,21 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson, type GatewaySettings } from './gateway';
+import {
+  decodePathSegment,
+  jsonObjectBody,
+  LabHttpError,
+  labUrlOf,
+} from './lab-request';
 import { UnknownPodError, type Supervisor } from './supervisor';
 
 const DEFAULT_GRACE_PERIOD_SECONDS = 10;
-
-function notFound(response: ServerResponse, message: string) {
-  sendJson(response, 404, { statusCode: 404, error: 'Not Found', message });
-}
-
-function badRequest(response: ServerResponse, message: string) {
-  sendJson(response, 400, { statusCode: 400, error: 'Bad Request', message });
-}
 
 /**
  * The kubectl of the local stack, over HTTP:
  * `GET /_lab/pods[?app=]`, `DELETE /_lab/pods/:name[?grace=seconds]`, `GET /_lab/apps`,
  * `PATCH /_lab/apps/:app {replicas}`, `GET|PATCH /_lab/gateway {legacyCartAffinity}`.
+ * Bad input throws a LabHttpError; the stack's fallback answers it (and checks the origin first).
  */
 export function createLabApi(supervisor: Supervisor, gateway: GatewaySettings) {
   return async (
@@ -23,13 +22,13 @@ export function createLabApi(supervisor: Supervisor, gateway: GatewaySettings) {
     response: ServerResponse,
     body: Buffer,
   ) => {
-    const url = new URL(request.url ?? '/', 'http://lab');
-    const [, prefix, collection, name] = url.pathname.split('/');
-    if (prefix !== '_lab')
-      return notFound(
-        response,
-        `no route for ${request.method} ${url.pathname}`,
-      );
+    const url = labUrlOf(request);
+    const [, prefix, collection, encodedName] = url.pathname.split('/');
+    const name =
+      encodedName === undefined ? undefined : decodePathSegment(encodedName);
+    const noRoute = () =>
+      new LabHttpError(404, `no route for ${request.method} ${url.pathname}`);
+    if (prefix !== '_lab') throw noRoute();
 
     if (collection === 'pods' && !name && request.method === 'GET') {
       return sendJson(
@@ -43,17 +42,14 @@ export function createLabApi(supervisor: Supervisor, gateway: GatewaySettings) {
         url.searchParams.get('grace') ?? DEFAULT_GRACE_PERIOD_SECONDS,
       );
       if (!Number.isFinite(grace) || grace < 0) {
-        return badRequest(response, 'grace must be a number of seconds ≥ 0');
+        throw new LabHttpError(400, 'grace must be a number of seconds ≥ 0');
       }
       try {
-        const pod = await supervisor.deletePod(
-          decodeURIComponent(name),
-          grace * 1000,
-        );
+        const pod = await supervisor.deletePod(name, grace * 1000);
         return sendJson(response, 202, pod);
       } catch (error) {
         if (error instanceof UnknownPodError)
-          return notFound(response, error.message);
+          throw new LabHttpError(404, error.message);
         throw error;
       }
     }
@@ -69,23 +65,16 @@ export function createLabApi(supervisor: Supervisor, gateway: GatewaySettings) {
       );
     }
     if (collection === 'apps' && name && request.method === 'PATCH') {
-      let replicas: unknown;
-      try {
-        replicas = (
-          JSON.parse(body.toString() || '{}') as { replicas?: unknown }
-        ).replicas;
-      } catch {
-        return badRequest(response, 'body must be JSON: {"replicas": n}');
-      }
+      const { replicas } = jsonObjectBody(request, body, '{"replicas": n}');
       if (
         !Number.isInteger(replicas) ||
         (replicas as number) < 0 ||
         (replicas as number) > 20
       ) {
-        return badRequest(response, 'replicas must be an integer from 0 to 20');
+        throw new LabHttpError(400, 'replicas must be an integer from 0 to 20');
       }
       if (supervisor.replicasOf(name) === undefined)
-        return notFound(response, `no app "${name}"`);
+        throw new LabHttpError(404, `no app "${name}"`);
       await supervisor.scale(name, replicas as number);
       return sendJson(response, 200, { app: name, replicas });
     }
@@ -93,24 +82,16 @@ export function createLabApi(supervisor: Supervisor, gateway: GatewaySettings) {
       return sendJson(response, 200, gateway);
     }
     if (collection === 'gateway' && !name && request.method === 'PATCH') {
-      let affinity: unknown;
-      try {
-        affinity = (
-          JSON.parse(body.toString() || '{}') as {
-            legacyCartAffinity?: unknown;
-          }
-        ).legacyCartAffinity;
-      } catch {
-        return badRequest(
-          response,
-          'body must be JSON: {"legacyCartAffinity": true|false}',
-        );
-      }
-      if (typeof affinity !== 'boolean')
-        return badRequest(response, 'legacyCartAffinity must be a boolean');
-      gateway.legacyCartAffinity = affinity;
+      const { legacyCartAffinity } = jsonObjectBody(
+        request,
+        body,
+        '{"legacyCartAffinity": true|false}',
+      );
+      if (typeof legacyCartAffinity !== 'boolean')
+        throw new LabHttpError(400, 'legacyCartAffinity must be a boolean');
+      gateway.legacyCartAffinity = legacyCartAffinity;
       return sendJson(response, 200, gateway);
     }
-    notFound(response, `no route for ${request.method} ${url.pathname}`);
+    throw noRoute();
   };
 }

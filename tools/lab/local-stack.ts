@@ -9,6 +9,7 @@ import { freePort } from './free-port';
 import { createGateway, sendJson, type GatewaySettings } from './gateway';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLabApi } from './lab-api';
+import { foreignRequestError, LabHttpError } from './lab-request';
 import type { PodTemplate } from './pod';
 import { httpProbe, redisPingProbe } from './probes';
 import { Supervisor } from './supervisor';
@@ -144,13 +145,18 @@ export class LocalStack {
     const gateway = createGateway({
       readyPods: (app) => this.supervisor.readyPods(app),
       settings: this.gatewaySettings,
+      // What no app route took is the lab's: for the stack's own origin only.
       fallback: async (request, response, body) => {
         try {
+          const foreign = foreignRequestError(request);
+          if (foreign) throw foreign;
           for (const extension of this.extensions) {
             if (await extension.handle(request, response, body)) return;
           }
           await labApi(request, response, body);
         } catch (error) {
+          if (error instanceof LabHttpError)
+            return sendJson(response, error.statusCode, error.body);
           sendJson(response, 500, {
             statusCode: 500,
             error: 'Internal Server Error',
