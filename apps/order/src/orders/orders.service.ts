@@ -1,10 +1,14 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createHash, randomUUID } from 'node:crypto';
-import { MENU_CURRENCY, priceLines, type Order } from '@app/contracts';
+import {
+  MENU_CURRENCY,
+  priceLines,
+  type CreateOrderRequest,
+  type Order,
+} from '@app/contracts';
 import { counter } from '@app/platform';
 import type { OrderEnvironment } from '../config/order-environment';
-import type { CreateOrderBody } from './dto/create-order.schema';
 import { OrderRepository } from './order.repository';
 
 const ordersCreated = counter('orders_created_total', 'Orders stored');
@@ -34,7 +38,7 @@ export class OrdersService {
   /** Prices come from the menu, never from the client. */
   async place(
     userId: string,
-    body: CreateOrderBody,
+    body: CreateOrderRequest,
     idempotencyKey?: string,
   ): Promise<PlacedOrder> {
     const { items, total } = priceLines(body.items);
@@ -77,7 +81,7 @@ export class OrdersService {
 }
 
 /** The validated body, canonicalised (schema order of keys), hashed: equal bodies, equal prints. */
-function fingerprintOf(body: CreateOrderBody): string {
+function fingerprintOf(body: CreateOrderRequest): string {
   const canonical = JSON.stringify({
     items: body.items.map(({ sku, qty }) => ({ sku, qty })),
     payment: body.payment,
