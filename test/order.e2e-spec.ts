@@ -286,6 +286,18 @@ describe('order: stateless ordering with a bearer token and the whole order in e
         { items: [{ sku: 'americano', qty: 1 }] },
         'payment',
       ],
+      [
+        'more than 99 of one sku over two lines',
+        {
+          items: [
+            { sku: 'latte', qty: 1 },
+            { sku: 'americano', qty: 50 },
+            { sku: 'americano', qty: 50 },
+          ],
+          payment: 'card',
+        },
+        'items.2.qty',
+      ],
     ])('%s', async (_case, body, field) => {
       const response = await request(first())
         .post('/orders')
@@ -297,6 +309,42 @@ describe('order: stateless ordering with a bearer token and the whole order in e
         error: 'Bad Request',
       });
       expect(JSON.stringify(response.body.message)).toContain(field);
+    });
+
+    it('20 lines of one sku (1,980 americanos) are 400: the cap of 99 is per sku, not per line', async () => {
+      const response = await request(first())
+        .post('/orders')
+        .set('authorization', alice)
+        .send({
+          items: Array.from({ length: 20 }, () => ({
+            sku: 'americano',
+            qty: 99,
+          })),
+          payment: 'card',
+        })
+        .expect(400);
+      expect(response.body).toMatchObject({
+        statusCode: 400,
+        error: 'Bad Request',
+      });
+      expect(JSON.stringify(response.body.message)).toContain(
+        'at most 99 americano per order',
+      );
+    });
+
+    it('several lines of one sku adding up to 99 are one valid order', async () => {
+      const response = await request(first())
+        .post('/orders')
+        .set('authorization', alice)
+        .send({
+          items: [
+            { sku: 'americano', qty: 50 },
+            { sku: 'americano', qty: 49 },
+          ],
+          payment: 'card',
+        })
+        .expect(201);
+      expect(response.body.total).toBe(99 * 3000);
     });
 
     it('a 2 MB body is 413', async () => {

@@ -235,7 +235,17 @@ export class LocalStack {
         // Demo users share one client address: a generous limit keeps the experiment honest.
         AUTH_LOGIN_MAX_FAILURES: '50',
       },
-      order: { REDIS_URL: this.redisUrl },
+      order: {
+        REDIS_URL: this.redisUrl,
+        // The stack's users are load generators, not customers: the experiment's virtual users
+        // and the survival suite order as fast as the stack answers (with `--url`, up to 15 of
+        // them share one demo account) and look up every order they placed. The defaults (30
+        // orders per user per minute, the newest 100 kept) would answer them 429 and delete the
+        // orders they check. Still a bound: at most 100,000 kept orders per user, as many per
+        // minute.
+        ORDER_RATE_LIMIT_MAX_ORDERS: '100000',
+        ORDER_HISTORY_LIMIT: '100000',
+      },
       cart: {
         REDIS_URL: this.redisUrl,
         SESSION_STORE: 'redis',

@@ -8,6 +8,7 @@ import {
 } from '@app/platform';
 import { orderEnvironmentSchema } from './config/order-environment';
 import { MenuController } from './menu/menu.controller';
+import { OrderRateLimiter } from './orders/order-rate.limiter';
 import { OrderRepository } from './orders/order.repository';
 import { OrdersController } from './orders/orders.controller';
 import { OrdersService } from './orders/orders.service';
@@ -21,6 +22,6 @@ import { OrdersService } from './orders/orders.service';
     IdentityModule,
   ],
   controllers: [MenuController, OrdersController],
-  providers: [OrdersService, OrderRepository],
+  providers: [OrdersService, OrderRepository, OrderRateLimiter],
 })
 export class OrderModule {}

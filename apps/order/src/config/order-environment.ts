@@ -5,16 +5,55 @@ import {
 } from '@app/platform';
 import { z } from 'zod';
 
+const DAY_SECONDS = 86_400;
+
+const seconds = (minimum: number, maximum: number, fallback: number) =>
+  z.coerce
+    .number({ message: 'expected a whole number of seconds' })
+    .int('expected a whole number of seconds')
+    .min(minimum, `at least ${minimum} s`)
+    .max(maximum, `at most ${maximum} s`)
+    .default(fallback);
+
+const count = (maximum: number, fallback: number) =>
+  z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(1, 'at least 1')
+    .max(maximum, `at most ${maximum}`)
+    .default(fallback);
+
+/**
+ * What one user can make Redis hold is bounded: ORDER_HISTORY_LIMIT orders (and their
+ * idempotency claims), none older than ORDER_RETENTION_SECONDS, written at most
+ * ORDER_RATE_LIMIT_MAX_ORDERS per ORDER_RATE_LIMIT_WINDOW_SECONDS.
+ */
 export const orderEnvironmentSchema = platformEnvironmentSchema
   .extend(redisEnvironmentSchema.shape)
   .extend(identityEnvironmentSchema.shape)
   .extend({
-    /** How long an Idempotency-Key is remembered (a retry after that is a new order). */
-    ORDER_IDEMPOTENCY_TTL_SECONDS: z.coerce
-      .number()
-      .int()
-      .min(60)
-      .default(86_400),
-  });
+    /**
+     * How long an Idempotency-Key is remembered, counted from the first request (a replay does
+     * not extend it); a retry after that is a new order.
+     */
+    ORDER_IDEMPOTENCY_TTL_SECONDS: seconds(60, 365 * DAY_SECONDS, DAY_SECONDS),
+    /** How long an order is kept (GET /orders/:id, GET /orders) after it was placed. */
+    ORDER_RETENTION_SECONDS: seconds(60, 365 * DAY_SECONDS, 30 * DAY_SECONDS),
+    /** The newest orders kept per user; placing one more deletes the oldest (and its claim). */
+    ORDER_HISTORY_LIMIT: count(1_000_000, 100),
+    /** Orders one user may place per window, over every replica (429 + Retry-After beyond). */
+    ORDER_RATE_LIMIT_MAX_ORDERS: count(1_000_000_000, 30),
+    ORDER_RATE_LIMIT_WINDOW_SECONDS: seconds(1, DAY_SECONDS, 60),
+  })
+  .refine(
+    (environment) =>
+      environment.ORDER_RETENTION_SECONDS >=
+      environment.ORDER_IDEMPOTENCY_TTL_SECONDS,
+    {
+      path: ['ORDER_RETENTION_SECONDS'],
+      message:
+        'must be at least ORDER_IDEMPOTENCY_TTL_SECONDS: a replayed Idempotency-Key must still find its order',
+    },
+  );
 
 export type OrderEnvironment = z.infer<typeof orderEnvironmentSchema>;

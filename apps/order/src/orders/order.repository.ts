@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { Order } from '@app/contracts';
 import { REDIS_CLIENT, RedisDeadline, type RedisClient } from '@app/platform';
+import type { OrderEnvironment } from '../config/order-environment';
 
 const ORDER_PREFIX = 'order:';
 const USER_INDEX_PREFIX = 'orders:user:';
@@ -9,80 +11,132 @@ const IDEMPOTENCY_PREFIX = 'order:idempotency:';
 interface StoredOrder {
   userId: string;
   order: Order;
+  /** The Redis key of the Idempotency-Key claim naming this order: deleted with the order. */
+  claimKey?: string;
 }
 
 export type PlaceOutcome =
   { status: 'created' | 'replayed'; order: Order } | { status: 'conflict' };
 
 /**
- * Claims the idempotency key and stores the order in one atomic step: two replicas receiving the
- * same retried request at the same moment cannot both create an order, and a reader never sees
- * a claimed key without its order.
+ * One atomic step per order: claim the idempotency key (if any) and store the order with its
+ * expiry, then keep the user's index bounded. Two replicas receiving the same retried request at
+ * the same moment cannot both create an order, a reader never sees a claimed key without its
+ * order, and no interleaving leaves a user with more than the history limit.
+ *
+ * KEYS: the order, the user's index, [the claim]. ARGV: the record, the order id, its score
+ * (createdAt, ms), the retention (s), the history limit, the score below which index entries
+ * are past the retention, the order key prefix, [the body's fingerprint, the claim's TTL (s)].
+ *
+ * A claim never outlives its order (retention >= claim TTL, and a trimmed order takes its claim
+ * along); should one anyway, its key is forgotten like an expired one.
  */
-const PLACE_ONCE_SCRIPT = `
-local claimed = redis.call('GET', KEYS[1])
-if claimed then
-  local separator = string.find(claimed, ' ', 1, true)
-  if string.sub(claimed, 1, separator - 1) ~= ARGV[1] then return {'conflict'} end
-  return {'replayed', redis.call('GET', ARGV[6] .. string.sub(claimed, separator + 1))}
+const PLACE_SCRIPT = `
+if #KEYS == 3 then
+  local claimed = redis.call('GET', KEYS[3])
+  if claimed then
+    local separator = string.find(claimed, ' ', 1, true)
+    if string.sub(claimed, 1, separator - 1) ~= ARGV[8] then return {'conflict'} end
+    local stored = redis.call('GET', ARGV[7] .. string.sub(claimed, separator + 1))
+    if stored then return {'replayed', stored} end
+  end
+  -- Never extended: a replay returns above, so the TTL counts from the first request.
+  redis.call('SET', KEYS[3], ARGV[8] .. ' ' .. ARGV[2], 'EX', ARGV[9])
 end
-redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[4], 'EX', ARGV[5])
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
-return {'created', ARGV[2]}
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+-- Entries whose orders have expired by now.
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6])
+-- The newest N stay; older orders go, with their claims. Never the one just placed (another
+-- pod's clock may run ahead of this one's). At most 100 per order: after the limit is lowered,
+-- the excess drains over the next orders instead of blocking Redis in one long script.
+local excess = math.min(redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5]), 100)
+if excess > 0 then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
+    if excess == 0 then break end
+    if id ~= ARGV[2] then
+      local stored = redis.call('GET', ARGV[7] .. id)
+      if stored then
+        local claim = cjson.decode(stored).claimKey
+        if type(claim) == 'string' then redis.call('DEL', claim) end
+        redis.call('DEL', ARGV[7] .. id)
+      end
+      redis.call('ZREM', KEYS[2], id)
+      excess = excess - 1
+    end
+  end
+end
+-- The index lives as long as its newest order.
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return {'created'}
 `;
 
 /**
- * Orders live in Redis, never in process memory: any replica can read any order. Every call is
- * bounded by REDIS_COMMAND_TIMEOUT_MS, so a hung Redis is a 503, never a hung request.
+ * Orders live in Redis, never in process memory: any replica can read any order. What one user
+ * can make Redis hold is bounded: at most ORDER_HISTORY_LIMIT orders (and as many idempotency
+ * claims) plus one index, each expiring. Every call is bounded by REDIS_COMMAND_TIMEOUT_MS, so
+ * a hung Redis is a 503, never a hung request.
  */
 @Injectable()
 export class OrderRepository {
+  private readonly retentionSeconds: number;
+  private readonly historyLimit: number;
+  private readonly idempotencyTtlSeconds: number;
+
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     private readonly deadline: RedisDeadline,
-  ) {}
+    config: ConfigService<OrderEnvironment, true>,
+  ) {
+    this.retentionSeconds = config.get('ORDER_RETENTION_SECONDS', {
+      infer: true,
+    });
+    this.historyLimit = config.get('ORDER_HISTORY_LIMIT', { infer: true });
+    this.idempotencyTtlSeconds = config.get('ORDER_IDEMPOTENCY_TTL_SECONDS', {
+      infer: true,
+    });
+  }
 
   async place(
     userId: string,
     order: Order,
-    idempotency?: { key: string; fingerprint: string; ttlSeconds: number },
+    idempotency?: { key: string; fingerprint: string },
   ): Promise<PlaceOutcome> {
-    const record = JSON.stringify({ userId, order } satisfies StoredOrder);
+    // Keys are scoped per user: bob reusing alice's key gets an order of his own.
+    const claimKey = idempotency
+      ? `${IDEMPOTENCY_PREFIX}${userId}:${idempotency.key}`
+      : undefined;
+    const record = JSON.stringify({
+      userId,
+      order,
+      ...(claimKey ? { claimKey } : {}),
+    } satisfies StoredOrder);
     const score = Date.parse(order.createdAt);
-    if (!idempotency) {
-      await this.deadline.bound(
-        this.redis
-          .multi()
-          .set(ORDER_PREFIX + order.id, record)
-          .zAdd(USER_INDEX_PREFIX + userId, { score, value: order.id })
-          .exec(),
-      );
-      return { status: 'created', order };
-    }
     const [status, stored] = (await this.deadline.bound(
-      this.redis.eval(PLACE_ONCE_SCRIPT, {
-        // Keys are scoped per user: bob reusing alice's key gets an order of his own.
+      this.redis.eval(PLACE_SCRIPT, {
         keys: [
-          `${IDEMPOTENCY_PREFIX}${userId}:${idempotency.key}`,
           ORDER_PREFIX + order.id,
           USER_INDEX_PREFIX + userId,
+          ...(claimKey ? [claimKey] : []),
         ],
         arguments: [
-          idempotency.fingerprint,
           record,
-          String(score),
           order.id,
-          String(idempotency.ttlSeconds),
+          String(score),
+          String(this.retentionSeconds),
+          String(this.historyLimit),
+          String(score - this.retentionSeconds * 1000),
           ORDER_PREFIX,
+          ...(idempotency
+            ? [idempotency.fingerprint, String(this.idempotencyTtlSeconds)]
+            : []),
         ],
       }),
     )) as [string, string?];
     if (status === 'conflict') return { status };
-    return {
-      status: status as 'created' | 'replayed',
-      order: parse(stored as string).order,
-    };
+    if (status === 'replayed')
+      return { status, order: parse(stored as string).order };
+    return { status: 'created', order };
   }
 
   async findForUser(
@@ -98,6 +152,7 @@ export class OrderRepository {
     return record.userId === userId ? record.order : undefined;
   }
 
+  /** The newest `limit` orders still kept; index entries whose order has expired are skipped. */
   async listForUser(userId: string, limit: number): Promise<Order[]> {
     const ids = await this.deadline.bound(
       this.redis.zRange(USER_INDEX_PREFIX + userId, 0, limit - 1, {

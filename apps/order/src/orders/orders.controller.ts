@@ -11,17 +11,14 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import {
+  createOrderSchema,
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENT_REPLAY_HEADER,
+  type CreateOrderRequest,
   type Order,
 } from '@app/contracts';
 import { CurrentUser, type AuthenticatedUser } from '@app/identity';
-import {
-  createOrderSchema,
-  idempotencyKeySchema,
-  orderIdSchema,
-  type CreateOrderBody,
-} from './dto/create-order.schema';
+import { idempotencyKeySchema, orderIdSchema } from './dto/create-order.schema';
 import { OrdersService } from './orders.service';
 
 /** Stateless: the bearer token says who, the body says what; nothing is kept between requests. */
@@ -32,7 +29,7 @@ export class OrdersController {
   @Post()
   async create(
     @CurrentUser() user: AuthenticatedUser,
-    @Body({ schema: createOrderSchema }) body: CreateOrderBody,
+    @Body({ schema: createOrderSchema }) body: CreateOrderRequest,
     @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyHeader: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<Order> {

@@ -1,11 +1,17 @@
 import { ConflictException, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { createHash, randomUUID } from 'node:crypto';
-import { MENU_CURRENCY, priceLines, type Order } from '@app/contracts';
+import {
+  MENU_CURRENCY,
+  priceLines,
+  type CreateOrderRequest,
+  type Order,
+} from '@app/contracts';
 import { counter } from '@app/platform';
-import type { OrderEnvironment } from '../config/order-environment';
-import type { CreateOrderBody } from './dto/create-order.schema';
+import { OrderRateLimiter } from './order-rate.limiter';
 import { OrderRepository } from './order.repository';
+
+/** GET /orders answers the newest orders, at most this many (ORDER_HISTORY_LIMIT may keep more). */
+export const ORDER_LIST_LIMIT = 100;
 
 const ordersCreated = counter('orders_created_total', 'Orders stored');
 const idempotentReplays = counter(
@@ -20,23 +26,18 @@ export interface PlacedOrder {
 
 @Injectable()
 export class OrdersService {
-  private readonly idempotencyTtlSeconds: number;
-
   constructor(
     private readonly repository: OrderRepository,
-    config: ConfigService<OrderEnvironment, true>,
-  ) {
-    this.idempotencyTtlSeconds = config.get('ORDER_IDEMPOTENCY_TTL_SECONDS', {
-      infer: true,
-    });
-  }
+    private readonly rateLimiter: OrderRateLimiter,
+  ) {}
 
   /** Prices come from the menu, never from the client. */
   async place(
     userId: string,
-    body: CreateOrderBody,
+    body: CreateOrderRequest,
     idempotencyKey?: string,
   ): Promise<PlacedOrder> {
+    await this.rateLimiter.consume(userId);
     const { items, total } = priceLines(body.items);
     const order: Order = {
       id: randomUUID(),
@@ -51,11 +52,7 @@ export class OrdersService {
       order,
       idempotencyKey === undefined
         ? undefined
-        : {
-            key: idempotencyKey,
-            fingerprint: fingerprintOf(body),
-            ttlSeconds: this.idempotencyTtlSeconds,
-          },
+        : { key: idempotencyKey, fingerprint: fingerprintOf(body) },
     );
     if (outcome.status === 'conflict') {
       throw new ConflictException(
@@ -72,12 +69,12 @@ export class OrdersService {
   }
 
   list(userId: string): Promise<Order[]> {
-    return this.repository.listForUser(userId, 100);
+    return this.repository.listForUser(userId, ORDER_LIST_LIMIT);
   }
 }
 
 /** The validated body, canonicalised (schema order of keys), hashed: equal bodies, equal prints. */
-function fingerprintOf(body: CreateOrderBody): string {
+function fingerprintOf(body: CreateOrderRequest): string {
   const canonical = JSON.stringify({
     items: body.items.map(({ sku, qty }) => ({ sku, qty })),
     payment: body.payment,

@@ -1,13 +1,18 @@
 import { z } from 'zod';
-import { MENU_SKUS, PAYMENT_METHODS } from '@app/contracts';
+import {
+  MAX_ORDER_LINES,
+  MAX_QTY_PER_SKU,
+  MENU_SKUS,
+  orderLineSchema,
+  PAYMENT_METHODS,
+} from '@app/contracts';
 
-export const MAX_QTY_PER_LINE = 99;
-export const MAX_LINES = 20;
+// The order's own limits (libs/contracts): a cart never holds what checkout would be refused.
+// A cart keeps one line per sku, so its per-line cap is the order's cap per sku.
+export const MAX_QTY_PER_LINE = MAX_QTY_PER_SKU;
+export const MAX_LINES = MAX_ORDER_LINES;
 
-export const addItemSchema = z.strictObject({
-  sku: z.enum(MENU_SKUS),
-  qty: z.number().int().min(1).max(MAX_QTY_PER_LINE),
-});
+export const addItemSchema = orderLineSchema;
 export type AddItemRequest = z.infer<typeof addItemSchema>;
 
 export const choosePaymentSchema = z.strictObject({

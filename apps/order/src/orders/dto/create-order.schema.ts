@@ -1,20 +1,7 @@
 import { z } from 'zod';
-import { MENU_SKUS, PAYMENT_METHODS } from '@app/contracts';
 
-/** The whole order in one request; unknown fields are rejected, prices are never accepted. */
-export const createOrderSchema = z.strictObject({
-  items: z
-    .array(
-      z.strictObject({
-        sku: z.enum(MENU_SKUS),
-        qty: z.number().int().min(1).max(99),
-      }),
-    )
-    .min(1)
-    .max(20),
-  payment: z.enum(PAYMENT_METHODS),
-});
-export type CreateOrderBody = z.infer<typeof createOrderSchema>;
+// The body's schema is the shared contract (libs/contracts: createOrderSchema), so the cart
+// cannot hold what order would refuse.
 
 /** Printable ASCII, as the IETF Idempotency-Key draft suggests (a UUID fits). */
 export const idempotencyKeySchema = z
