@@ -77,6 +77,28 @@ describe('cart: the coffee-counter conversation, checkout and concurrent updates
     });
   });
 
+  it('the session in Redis holds no bearer token in clear, and checkout still places the order with it', async () => {
+    const client = new CartClient(redisCarts[0].url, '/cart');
+    await client.login(token);
+    await client.add('espresso', 1);
+    await client.pay('card');
+    const store = createClient({ url: redis.url });
+    await store.connect();
+    const stored = (await store.get(`sess:${client.sessionId}`)) as string;
+    await store.close();
+    expect(stored).toContain('"userId":"bob"');
+    // No three-part JWT, nor any piece of this one (its header, payload or signature).
+    expect(stored).not.toMatch(/eyJ[\w-]*\.[\w-]+\.[\w-]+/);
+    for (const part of token.split('.')) expect(stored).not.toContain(part);
+
+    const before = await ordersOf(token);
+    client.baseUrl = redisCarts[1].url; // another replica opens the token the first one sealed
+    const response = await client.checkout();
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ total: 2500 });
+    expect(await ordersOf(token)).toHaveLength(before.length + 1);
+  });
+
   it('a checkout retried after a failure between "order placed" and "cart emptied" places no second order', async () => {
     const client = new CartClient(redisCarts[0].url, '/cart');
     await client.login(token);

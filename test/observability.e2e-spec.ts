@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { metricSample } from './support/metrics';
 import type { ServiceProcess } from './support/service-process';
 import {
   type Backend,
@@ -7,26 +8,6 @@ import {
   startBackend,
   startCart,
 } from './support/services';
-
-/** Reads one sample of a counter from a pod's /metrics (0 when the series does not exist yet). */
-async function sample(
-  pod: ServiceProcess,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const text = (await request(pod.url).get('/metrics').expect(200)).text;
-  const wanted = Object.entries(labels).map(
-    ([key, value]) => `${key}="${value}"`,
-  );
-  const line = text
-    .split('\n')
-    .find(
-      (candidate) =>
-        candidate.startsWith(`${name}{`) &&
-        wanted.every((label) => candidate.includes(label)),
-    );
-  return line ? Number(line.split(' ').pop()) : 0;
-}
 
 describe('observability: /metrics tells the story in numbers', () => {
   let backend: Backend;
@@ -54,8 +35,8 @@ describe('observability: /metrics tells the story in numbers', () => {
   });
 
   it('counts orders created and idempotent replays, and times requests by route pattern', async () => {
-    const created = await sample(order, 'orders_created_total');
-    const replays = await sample(order, 'idempotent_replays_total');
+    const created = await metricSample(order, 'orders_created_total');
+    const replays = await metricSample(order, 'idempotent_replays_total');
     const body = { items: [{ sku: 'americano', qty: 2 }], payment: 'card' };
     const key = `metrics-${Date.now()}`;
     const first = await request(order.url)
@@ -74,10 +55,12 @@ describe('observability: /metrics tells the story in numbers', () => {
       .get(`/orders/${first.body.id}`)
       .set('authorization', `Bearer ${token}`)
       .expect(200);
-    expect(await sample(order, 'orders_created_total')).toBe(created + 1);
-    expect(await sample(order, 'idempotent_replays_total')).toBe(replays + 1);
+    expect(await metricSample(order, 'orders_created_total')).toBe(created + 1);
+    expect(await metricSample(order, 'idempotent_replays_total')).toBe(
+      replays + 1,
+    );
     expect(
-      await sample(order, 'http_request_duration_seconds_count', {
+      await metricSample(order, 'http_request_duration_seconds_count', {
         method: 'GET',
         route: '/orders/:id',
         status: '200',
@@ -86,9 +69,13 @@ describe('observability: /metrics tells the story in numbers', () => {
   });
 
   it('counts JWT verification failures by reason', async () => {
-    const before = await sample(order, 'jwt_verification_failures_total', {
-      reason: 'malformed',
-    });
+    const before = await metricSample(
+      order,
+      'jwt_verification_failures_total',
+      {
+        reason: 'malformed',
+      },
+    );
     await request(order.url)
       .get('/orders')
       .set('authorization', 'Bearer not-a-jwt')
@@ -98,7 +85,7 @@ describe('observability: /metrics tells the story in numbers', () => {
       .set('authorization', 'Bearer still.not.a-jwt')
       .expect(401);
     expect(
-      await sample(order, 'jwt_verification_failures_total', {
+      await metricSample(order, 'jwt_verification_failures_total', {
         reason: 'malformed',
       }),
     ).toBe(before + 2);
@@ -109,7 +96,7 @@ describe('observability: /metrics tells the story in numbers', () => {
     const client = new CartClient(legacy.url, '/legacy-cart');
     await client.login(token);
     expect(
-      await sample(legacy, 'sessions_created_total', { store: 'memory' }),
+      await metricSample(legacy, 'sessions_created_total', { store: 'memory' }),
     ).toBe(1);
     await legacy.stop('SIGKILL');
     legacy = await startCart('memory', order, auth, {
@@ -117,14 +104,14 @@ describe('observability: /metrics tells the story in numbers', () => {
     });
     expect((await client.show()).status).toBe(401);
     expect(
-      await sample(legacy, 'sessions_missing_total', { store: 'memory' }),
+      await metricSample(legacy, 'sessions_missing_total', { store: 'memory' }),
     ).toBe(1);
     // An anonymous request is not a lost session.
     expect(
       (await new CartClient(legacy.url, '/legacy-cart').show()).status,
     ).toBe(401);
     expect(
-      await sample(legacy, 'sessions_missing_total', { store: 'memory' }),
+      await metricSample(legacy, 'sessions_missing_total', { store: 'memory' }),
     ).toBe(1);
   });
 });

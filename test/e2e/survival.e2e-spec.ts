@@ -301,6 +301,7 @@ describe('what survives a pod kill (through the entry point)', () => {
         await alice.cartPay('/cart', 'card');
         const requestId = `trace-${randomUUID()}`;
         const checkout = await alice.request('POST', '/cart/checkout', {
+          body: {},
           cart: '/cart',
           headers: { 'x-request-id': requestId },
         });

@@ -184,12 +184,13 @@ export class CartClient {
     return this.call('PUT', '/payment', { method });
   }
 
+  /** `{}` as JSON: the cart refuses a write that is not `application/json` (CSRF). */
   checkout() {
-    return this.call('POST', '/checkout');
+    return this.call('POST', '/checkout', {});
   }
 
   logout() {
-    return this.call('POST', '/logout');
+    return this.call('POST', '/logout', {});
   }
 
   /** The session id inside the signed cookie (`s:<id>.<signature>`). */
@@ -198,20 +199,38 @@ export class CartClient {
     return /^s:([^.]+)\./.exec(value)?.[1];
   }
 
-  async call(
+  /** A JSON body (with its content type) when `body` is given; `headers` override. */
+  call(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<JsonResponse> {
+    return this.send(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+    );
+  }
+
+  /** The body as given, with only the headers given (and the cookie): what a form would send. */
+  async send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string> = {},
+  ): Promise<JsonResponse> {
     const response = await fetch(`${this.baseUrl}${this.prefix}${path}`, {
       method,
       headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(this.cookie ? { cookie: this.cookie } : {}),
         ...headers,
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body,
     });
     const setCookie = response.headers.get('set-cookie');
     if (setCookie) this.cookie = setCookie.split(';')[0];

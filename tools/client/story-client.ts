@@ -96,11 +96,12 @@ export class StoryUser {
     });
   }
 
+  /** `{}` as JSON: the cart refuses writes that are not `application/json` (CSRF defence). */
   cartCheckout(prefix: CartPrefix) {
     return this.request<{ id: string; total: number }>(
       'POST',
       `${prefix}/checkout`,
-      { cart: prefix },
+      { body: {}, cart: prefix },
     );
   }
 

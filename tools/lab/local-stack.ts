@@ -218,6 +218,11 @@ export class LocalStack {
     if (app === 'auth' && authKeyMode === 'shared')
       generateDevKey(keysDirectory);
     const image: BuiltApp = app === 'cart-legacy' ? 'cart' : app;
+    // The demo accounts are shared: `npm run experiment -- --url` spreads up to 200 virtual
+    // users over alice and bob, the dashboard runs 20 on one account, the bench opens 65 carts
+    // as alice. Each needs a live session of its own, so the cart's default of 5 per user
+    // (SESSION_MAX_PER_USER) would revoke theirs; 100 keeps them and still bounds each account.
+    const sessionsPerUser = '100';
     const common = {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
@@ -250,11 +255,13 @@ export class LocalStack {
         REDIS_URL: this.redisUrl,
         SESSION_STORE: 'redis',
         SESSION_SECRETS: sessionSecret,
+        SESSION_MAX_PER_USER: sessionsPerUser,
         ORDER_URL: gateway,
       },
       'cart-legacy': {
         SESSION_STORE: 'memory',
         SESSION_SECRETS: sessionSecret,
+        SESSION_MAX_PER_USER: sessionsPerUser,
         ORDER_URL: gateway,
       },
     };

@@ -18,6 +18,7 @@ import type { Order } from '@app/contracts';
 import { Public } from '@app/platform';
 import { OrderClient } from '../checkout/order.client';
 import { CartSessions, emptyCart } from '../session/cart-sessions.service';
+import { CsrfGuard } from '../session/csrf.guard';
 import { SessionGuard } from '../session/session.guard';
 import { cartView, type CartView } from './cart-view';
 import {
@@ -36,7 +37,7 @@ import {
  * Routes sit under ROUTE_PREFIX (`/cart` or `/legacy-cart`).
  */
 @Public() // identity comes from the session cookie, not a bearer token
-@UseGuards(SessionGuard)
+@UseGuards(CsrfGuard, SessionGuard)
 @Controller()
 export class CartController {
   constructor(
@@ -104,7 +105,7 @@ export class CartController {
    */
   @Post('checkout')
   async checkout(@Req() request: Request): Promise<Order> {
-    const { cart, accessToken } = request.session;
+    const { cart } = request.session;
     if (!cart || cart.lines.length === 0)
       throw new BadRequestException('the cart is empty');
     if (!cart.payment) {
@@ -121,7 +122,7 @@ export class CartController {
       .digest('base64url')
       .slice(0, 22);
     const order = await this.orders.place(
-      accessToken as string,
+      this.sessions.accessTokenOf(request),
       { items: cart.lines, payment: cart.payment },
       `cart-${cart.id}-${fingerprint}`,
       String(request.id),

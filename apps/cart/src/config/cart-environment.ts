@@ -37,6 +37,11 @@ export const cartEnvironmentSchema = platformEnvironmentSchema
       .int()
       .min(1)
       .default(8 * 3600),
+    /**
+     * Live sessions per user and store: a login beyond this revokes that user's oldest session,
+     * so one token cannot fill the store. 5 browsers or devices are plenty for one person.
+     */
+    SESSION_MAX_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
     REDIS_URL: redisEnvironmentSchema.shape.REDIS_URL.optional(),
     REDIS_COMMAND_TIMEOUT_MS:
       redisEnvironmentSchema.shape.REDIS_COMMAND_TIMEOUT_MS,

@@ -15,8 +15,11 @@ export interface CartState {
 declare module 'express-session' {
   interface SessionData {
     userId: string;
-    /** Kept to act for the user at checkout (cart → order), as a legacy BFF would. */
-    accessToken: string;
+    /**
+     * The user's bearer token, sealed (AccessTokenCipher): checkout acts for the user (cart →
+     * order), as a legacy BFF would, but the store never holds the token in clear.
+     */
+    sealedAccessToken: string;
     /** Epoch ms: the absolute lifetime is counted from here, whatever the activity. */
     createdAt: number;
     createdByPod: string;

@@ -1,8 +1,9 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import session, { type Store } from 'express-session';
-import { createRedisClient, type RedisClient } from '@app/platform';
+import { createRedisClient, gauge, type RedisClient } from '@app/platform';
 import type { CartEnvironment } from '../config/cart-environment';
+import { BoundedMemoryStore } from './bounded-memory-store';
+import type { CartSessionStore, SessionLimits } from './cart-session-store';
 import { RollingRedisStore } from './rolling-redis-store';
 
 export const SESSION_STORE = Symbol('SESSION_STORE');
@@ -23,8 +24,9 @@ export const sessionRedisProvider: Provider = {
 
 /**
  * The only difference between `cart` and `cart-legacy`: where express-session keeps sessions.
- * MemoryStore keeps them in this process, so they die with the pod (and are invisible to the
- * other replicas); connect-redis keeps them in the shared Redis, so any replica can serve them.
+ * The memory store keeps them in this process, so they die with the pod (and are invisible to
+ * the other replicas); connect-redis keeps them in the shared Redis, so any replica can serve
+ * them. Both keep at most SESSION_MAX_PER_USER sessions per user and forget idle ones.
  */
 export const sessionStoreProvider: Provider = {
   provide: SESSION_STORE,
@@ -32,16 +34,26 @@ export const sessionStoreProvider: Provider = {
   useFactory: (
     redis: RedisClient | null,
     config: ConfigService<CartEnvironment, true>,
-  ): Store => {
-    if (redis)
-      return new RollingRedisStore(
-        redis,
-        SESSION_KEY_PREFIX,
-        config.get('SESSION_IDLE_TIMEOUT_SECONDS', { infer: true }),
-      );
+  ): CartSessionStore => {
+    const limits: SessionLimits = {
+      idleTimeoutSeconds: config.get('SESSION_IDLE_TIMEOUT_SECONDS', {
+        infer: true,
+      }),
+      absoluteTimeoutSeconds: config.get('SESSION_ABSOLUTE_TIMEOUT_SECONDS', {
+        infer: true,
+      }),
+      maxSessionsPerUser: config.get('SESSION_MAX_PER_USER', { infer: true }),
+    };
+    if (redis) return new RollingRedisStore(redis, SESSION_KEY_PREFIX, limits);
     new Logger('SessionStore').warn(
       'sessions are kept in process memory: they die with this pod (the legacy behaviour)',
     );
-    return new session.MemoryStore();
+    const store = new BoundedMemoryStore(limits);
+    gauge(
+      'sessions_in_memory',
+      'Sessions held in this process (memory store): at most SESSION_MAX_PER_USER per user, idle ones pruned',
+      () => store.size,
+    );
+    return store;
   },
 };

@@ -14,6 +14,7 @@ import { Public } from '@app/platform';
 import { cartView, type CartView } from '../cart/cart-view';
 import type { CartEnvironment } from '../config/cart-environment';
 import { CartSessions } from './cart-sessions.service';
+import { CsrfGuard } from './csrf.guard';
 import { SessionGuard } from './session.guard';
 import { sessionCookieName } from './session.middleware';
 
@@ -30,7 +31,11 @@ export class SessionController {
     this.cookieName = sessionCookieName(this.cookiePath);
   }
 
-  /** Exchanges a valid bearer JWT (checked by the global guard, as order does) for a session. */
+  /**
+   * Exchanges a valid bearer JWT (checked by the global guard, as order does) for a session.
+   * No CsrfGuard: the Authorization header authenticates this one, and a page on another origin
+   * cannot send that header without the CORS preflight the cart never grants.
+   */
   @Post('login')
   @HttpCode(HttpStatus.OK)
   async login(
@@ -44,7 +49,7 @@ export class SessionController {
 
   /** Destroys the session in the store: the old cookie is dead even if a client keeps it. */
   @Public()
-  @UseGuards(SessionGuard)
+  @UseGuards(CsrfGuard, SessionGuard)
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logout(

@@ -1,5 +1,6 @@
 import {
   Counter,
+  Gauge,
   Histogram,
   collectDefaultMetrics,
   register,
@@ -27,6 +28,23 @@ export function counter<L extends string>(
   const existing = register.getSingleMetric(name);
   if (existing) return existing as Counter<L>;
   return new Counter({ name, help, labelNames, registers: [register] });
+}
+
+/**
+ * A gauge in the process registry whose value is read at scrape time (`read`), created on first
+ * use: for sizes the process can count itself (e.g. sessions held in memory).
+ */
+export function gauge(name: string, help: string, read: () => number): Gauge {
+  const existing = register.getSingleMetric(name);
+  if (existing) return existing as Gauge;
+  return new Gauge({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 export const httpRequestDuration = (): Histogram<
