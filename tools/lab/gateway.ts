@@ -119,7 +119,14 @@ function retryable(
  * response, keep-alive to upstreams, JSON 502/503 when nothing can answer.
  */
 export function createGateway(options: GatewayOptions): Server {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 256,
+    // With a limit of its own, Node's agent also honours a pod's `Keep-Alive: timeout=5` hint and
+    // drops an idle connection a second before the pod closes it. Without one it keeps it and may
+    // send a POST down a socket the pod is closing: reset, not retryable, a 502.
+    timeout: 60_000,
+  });
   const proxy = httpProxy.createProxyServer({
     agent,
     xfwd: true,
