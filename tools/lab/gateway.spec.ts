@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGateway } from './gateway';
 import type { Pod } from './pod';
@@ -15,6 +15,89 @@ function close(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
 }
+
+/** The gateway in front of a real HTTP server that answers with the headers it received. */
+describe('gateway: the forwarded headers a pod receives', () => {
+  let upstream: Server;
+  let gateway: Server;
+  let gatewayPort: number;
+
+  beforeAll(async () => {
+    upstream = createServer((incoming, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify(incoming.headers));
+    });
+    const upstreamPort = await listen(upstream);
+    // A Pod as far as the gateway looks at one: a name and a port.
+    const pod = { name: 'auth-echo', port: upstreamPort } as Pod;
+    gateway = createGateway({
+      readyPods: (app) => (app === 'auth' ? [pod] : []),
+      settings: { legacyCartAffinity: true },
+      fallback: (_request, response) => response.end(),
+    });
+    gatewayPort = await listen(gateway);
+  });
+  afterAll(async () => {
+    await close(gateway);
+    await close(upstream);
+  });
+
+  const headersSeenUpstream = (headers: Record<string, string>) =>
+    new Promise<Record<string, string>>((resolve, reject) => {
+      const outgoing = request(
+        {
+          host: '127.0.0.1',
+          port: gatewayPort,
+          path: '/auth/login',
+          method: 'POST',
+          headers,
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => resolve(JSON.parse(text)));
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end('{}');
+    });
+
+  it('overwrites X-Forwarded-For with the socket address and drops every forwarding header the client wrote', async () => {
+    const seen = await headersSeenUpstream({
+      'x-forwarded-for': '203.0.113.9, 10.0.0.1',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'bank.example',
+      'x-forwarded-port': '443',
+      'x-forwarded-prefix': '/admin',
+      x_forwarded_for: '203.0.113.10',
+      'x-real-ip': '203.0.113.11',
+      forwarded: 'for=203.0.113.12;proto=https',
+    });
+    expect(seen).toMatchObject({
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': `127.0.0.1:${gatewayPort}`,
+      'x-forwarded-port': String(gatewayPort),
+    });
+    for (const header of [
+      'x-forwarded-prefix',
+      'x_forwarded_for',
+      'x-real-ip',
+      'forwarded',
+    ]) {
+      expect(seen).not.toHaveProperty(header);
+    }
+  });
+
+  it('sets the same headers when the client sent none', async () => {
+    const seen = await headersSeenUpstream({});
+    expect(seen).toMatchObject({
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': `127.0.0.1:${gatewayPort}`,
+    });
+  });
+});
 
 /** The gateway's connections to a pod that announces how long it keeps an idle one. */
 describe('gateway: keep-alive to pods', () => {
