@@ -27,7 +27,10 @@ RUN npm run build
 
 # ---- runtime: shared by the three app targets ----
 FROM base AS runtime
+# HOST: every interface of the container's own network namespace (the kubelet probes and the
+# entry point connect to the pod IP); the local stack binds its processes to 127.0.0.1 instead.
 ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
     PORT=3000
 # No node_modules: each app is one bundle (dist/apps/<app>/main.cjs) holding its production
 # dependencies; the optional peers left out of it are never installed anyway (tools/build/bundle.ts).

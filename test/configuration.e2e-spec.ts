@@ -63,6 +63,39 @@ describe('configuration is validated at start-up', () => {
       },
       'AUTH_KEY_MODE',
     ],
+    [
+      'auth',
+      {
+        REDIS_URL: 'redis://127.0.0.1:1',
+        AUTH_ISSUER: 'i',
+        AUTH_USERS: 'a:b',
+        AUTH_KEY_MODE: 'per-pod',
+        // `true` would believe any peer's X-Forwarded-For: refused, not quietly accepted.
+        TRUST_PROXY: 'true',
+      },
+      'TRUST_PROXY',
+    ],
+    [
+      'auth',
+      {
+        REDIS_URL: 'redis://127.0.0.1:1',
+        AUTH_ISSUER: 'i',
+        AUTH_USERS: 'a:b',
+        AUTH_KEY_MODE: 'per-pod',
+        AUTH_LOGIN_ACCOUNT_MAX_FAILURES: '0',
+      },
+      'AUTH_LOGIN_ACCOUNT_MAX_FAILURES',
+    ],
+    [
+      'order',
+      {
+        REDIS_URL: 'redis://127.0.0.1:1',
+        AUTH_JWKS_URL: 'http://x/j',
+        AUTH_ISSUER: 'i',
+        HOST: 'every-interface',
+      },
+      'HOST',
+    ],
   ] as const)(
     '%s with %j exits 1 naming %s',
     async (app, environment, variable) => {

@@ -165,7 +165,9 @@ describe('order and auth with their Redis hung or down', () => {
 
   it('logs its start-up through pino once it is ready (nothing held back)', () => {
     const output = order.output.join('');
-    expect(output).toMatch(/"msg":"[^"]* listening on :\d+, ready in \d+ ms"/);
+    expect(output).toMatch(
+      /"msg":"[^"]* listening on 0\.0\.0\.0:\d+, ready in \d+ ms"/,
+    );
     expect(output).toContain('"context":"Redis"');
   });
 });

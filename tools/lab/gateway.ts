@@ -84,6 +84,32 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+/**
+ * What the entry point says about the client, from its own socket, never from what the client
+ * wrote: the client's X-Forwarded-* (any spelling, `_` included), X-Real-IP and Forwarded are
+ * dropped, then X-Forwarded-For is set to the one address the gateway saw. Appending instead
+ * (http-proxy's `xfwd`) let a client choose its address for the login limiter. Traefik does the
+ * same for a client outside `forwardedHeaders.trustedIPs` (docs/kubernetes.md).
+ */
+function overwriteForwardedHeaders(request: IncomingMessage): void {
+  for (const name of Object.keys(request.headers)) {
+    const canonical = name.replaceAll('_', '-');
+    if (
+      canonical.startsWith('x-forwarded-') ||
+      canonical === 'x-real-ip' ||
+      canonical === 'forwarded'
+    ) {
+      delete request.headers[name];
+    }
+  }
+  const { remoteAddress, localPort } = request.socket;
+  request.headers['x-forwarded-for'] = remoteAddress ?? '';
+  request.headers['x-forwarded-proto'] = 'http';
+  request.headers['x-forwarded-port'] = String(localPort ?? '');
+  if (request.headers.host)
+    request.headers['x-forwarded-host'] = request.headers.host;
+}
+
 function cookieValue(
   request: IncomingMessage,
   name: string,
@@ -114,15 +140,24 @@ function retryable(
 }
 
 /**
- * Ingress + Service of the local stack: path routing, round-robin over ready pods, cookie
- * affinity for cart-legacy, retries on another pod when an upstream connection fails before a
- * response, keep-alive to upstreams, JSON 502/503 when nothing can answer.
+ * Ingress + Service of the local stack: path routing, round-robin over ready pods, the client's
+ * address in X-Forwarded-For (overwritten, never appended to), cookie affinity for cart-legacy,
+ * retries on another pod when an upstream connection fails before a response, keep-alive to
+ * upstreams, JSON 502/503 when nothing can answer.
  */
 export function createGateway(options: GatewayOptions): Server {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 256,
+    // With a limit of its own, Node's agent also honours a pod's `Keep-Alive: timeout=5` hint and
+    // drops an idle connection a second before the pod closes it. Without one it keeps it and may
+    // send a POST down a socket the pod is closing: reset, not retryable, a 502.
+    timeout: 60_000,
+  });
   const proxy = httpProxy.createProxyServer({
     agent,
-    xfwd: true,
+    // Off: http-proxy's xfwd appends to the client's X-Forwarded-*; overwriteForwardedHeaders sets them.
+    xfwd: false,
     proxyTimeout: 30_000,
   });
   const cursors = new Map<string, number>();
@@ -215,6 +250,7 @@ export function createGateway(options: GatewayOptions): Server {
     if (!body) return gatewayError(response, 413, 'request body too large');
     const route = routeFor(request.url ?? '/');
     if (!route) return options.fallback(request, response, body);
+    overwriteForwardedHeaders(request);
     forward(route, request, response, body, new Set());
   });
 }

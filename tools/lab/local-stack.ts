@@ -228,6 +228,9 @@ export class LocalStack {
       NODE_ENV: 'production',
       LOG_LEVEL: 'log',
       SHUTDOWN_DRAIN_MS: String(options.drainMs ?? 1000),
+      // Loopback only, like the gateway: nothing on the LAN reaches a pod (or its /metrics)
+      // around the gateway, and the pods' TRUST_PROXY default (loopback) means the gateway.
+      HOST: '127.0.0.1',
       AUTH_ISSUER: `${gateway}/auth`,
       AUTH_JWKS_URL: `${gateway}/auth/.well-known/jwks.json`,
     };
@@ -239,6 +242,8 @@ export class LocalStack {
         AUTH_USERS: options.users ?? DEMO_USERS,
         // Demo users share one client address: a generous limit keeps the experiment honest.
         AUTH_LOGIN_MAX_FAILURES: '50',
+        // Above the per-address limit, which every local client shares: that one stays visible.
+        AUTH_LOGIN_ACCOUNT_MAX_FAILURES: '100',
       },
       order: {
         REDIS_URL: this.redisUrl,

@@ -44,7 +44,7 @@ export async function createService(
   return app;
 }
 
-/** Starts one service process: configuration checked, listening on PORT, graceful on SIGTERM. */
+/** Starts one service process: configuration checked, listening on HOST:PORT, graceful on SIGTERM. */
 export async function bootstrapService(
   serviceName: string,
   rootModule: Type | DynamicModule,
@@ -71,8 +71,9 @@ export async function bootstrapService(
     drainMs: config.get('SHUTDOWN_DRAIN_MS', { infer: true }),
   });
   const port = config.get('PORT', { infer: true });
-  await app.listen(port);
+  const host = config.get('HOST', { infer: true });
+  await app.listen(port, host);
   new Logger(serviceName).log(
-    `${currentPodName()} listening on :${port}, ready in ${Math.round(performance.now() - startedAt)} ms`,
+    `${currentPodName()} listening on ${host.includes(':') ? `[${host}]` : host}:${port}, ready in ${Math.round(performance.now() - startedAt)} ms`,
   );
 }

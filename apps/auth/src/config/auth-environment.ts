@@ -40,6 +40,22 @@ export const authEnvironmentSchema = platformEnvironmentSchema
     /** Failed logins allowed per user and client address within the window, before 429. */
     AUTH_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     AUTH_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    /**
+     * Failed logins allowed per user from all addresses together; past it the account is blocked
+     * for AUTH_LOGIN_ACCOUNT_BLOCK_SECONDS. Higher than the per-address limit and slower to
+     * forgive: it only matters to someone guessing from many addresses.
+     */
+    AUTH_LOGIN_ACCOUNT_MAX_FAILURES: z.coerce.number().int().min(1).default(20),
+    AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(900),
+    AUTH_LOGIN_ACCOUNT_BLOCK_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(900),
   })
   .refine(
     (environment) =>

@@ -14,12 +14,47 @@ export const booleanFromEnvironment = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
+/** Express's names for address ranges (proxy-addr): 127/8 + ::1, 169.254/16 + fe80::/10, RFC 1918 + fc00::/7. */
+const TRUSTED_PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+const isTrustedProxyEntry = (entry: string) =>
+  TRUSTED_PROXY_RANGE_NAMES.includes(entry) ||
+  [z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()].some(
+    (format) => format.safeParse(entry).success,
+  );
+
+/**
+ * The peers whose X-Forwarded-For a pod believes: `none`, or a comma list of addresses, CIDRs and
+ * Express's range names. Express's `true` or a hop count would believe whatever the client wrote
+ * as soon as it reached a pod some other way, so they are refused. Parsed to what Express's
+ * `trust proxy` setting takes: `false` or the list.
+ */
+export const trustProxyFromEnvironment = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (entries) =>
+      (entries.length === 1 && entries[0] === 'none') ||
+      (entries.length > 0 && entries.every(isTrustedProxyEntry)),
+    `expected "none" or a comma list of IP addresses, CIDRs, ${TRUSTED_PROXY_RANGE_NAMES.join(', ')}`,
+  )
+  .transform((entries) => (entries[0] === 'none' ? false : entries));
+
 /**
  * Variables every service reads. Each app extends this schema with its own; the process refuses
  * to start when any of them is missing or malformed, naming the variable.
  */
 export const platformEnvironmentSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** The address to listen on: every interface in a container, 127.0.0.1 on the local stack. */
+  HOST: z.union([z.ipv4(), z.ipv6()]).default('0.0.0.0'),
+  /** Default: the local gateway (loopback) only. On a cluster: the ingress controller's pods. */
+  TRUST_PROXY: trustProxyFromEnvironment.default(['loopback']),
   POD_NAME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
   /** How long a pod keeps serving after SIGTERM while endpoints are removed (preStop-like). */

@@ -1,8 +1,10 @@
 import { StandardSchemaValidationPipe } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { POD_NAME_HEADER } from '@app/contracts';
+import type { PlatformEnvironment } from '../config/platform-environment';
 import {
   JsonExceptionFilter,
   toErrorBody,
@@ -28,8 +30,15 @@ export function configureHttp(app: NestExpressApplication): void {
     app.get<symbol, Logger>(ROOT_LOGGER, { strict: false }),
   );
   app.disable('x-powered-by');
-  // Behind the ingress (cluster) or gateway (local stack), the client address is in X-Forwarded-For.
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // The client address (req.ip, the login limiter's key) is the last X-Forwarded-For hop added
+  // by a peer in TRUST_PROXY: the entry point, which overwrites whatever the client sent. Any
+  // other peer is the client itself, whatever header it wrote.
+  app.set(
+    'trust proxy',
+    app
+      .get<ConfigService<PlatformEnvironment, true>>(ConfigService)
+      .get('TRUST_PROXY', { infer: true }),
+  );
   const requestDuration = httpRequestDuration();
   app.use((request: Request, response: Response, next: NextFunction) => {
     assignRequestId(request, response);
