@@ -157,6 +157,38 @@ describe('order rejects forged and misused bearer tokens with 401 (the JWT attac
     await expectRejected(expired, /expired/);
   });
 
+  it('iat in the future beyond the clock tolerance', async () => {
+    await expectRejected(
+      await signWithRealKey({ ...baseClaims(), iat: now() + 60 }),
+      /iat/,
+    );
+  });
+
+  it('exp ten years out (a longer life than the maximum token lifetime)', async () => {
+    await expectRejected(
+      await signWithRealKey({
+        ...baseClaims(),
+        exp: now() + 10 * 365 * 86_400,
+      }),
+      /exp/,
+    );
+  });
+
+  it('issued longer ago than the maximum token lifetime, though exp is still ahead', async () => {
+    await expectRejected(
+      await signWithRealKey({
+        ...baseClaims(),
+        iat: now() - 2 * 3600,
+        exp: now() + 60,
+      }),
+    );
+  });
+
+  it('no iat', async () => {
+    const { iat: _omitted, ...claims } = baseClaims();
+    await expectRejected(await signWithRealKey(claims), /iat/);
+  });
+
   it('nbf in the future', async () => {
     await expectRejected(
       await signWithRealKey({ ...baseClaims(), nbf: now() + 300 }),
@@ -187,6 +219,17 @@ describe('order rejects forged and misused bearer tokens with 401 (the JWT attac
 
   it('a refresh token used as an access token', async () => {
     await expectRejected(valid.refresh_token);
+  });
+
+  it('accepts an iat a moment ahead, within the clock tolerance (clocks of pods differ)', async () => {
+    const issuedAhead = await signWithRealKey({
+      ...baseClaims(),
+      iat: now() + 2,
+    });
+    await request(order.url)
+      .get('/orders')
+      .set('authorization', `Bearer ${issuedAhead}`)
+      .expect(200);
   });
 
   it('accepts a token expired within the clock tolerance (tolerance is small, not zero)', async () => {

@@ -40,26 +40,31 @@ describe('AccessTokenVerifier: the verified-token cache', () => {
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const verifier = (clockTolerance = 0) =>
+  const verifier = (clockTolerance = 0, maxLifetime = 3600) =>
     new AccessTokenVerifier(
       new ConfigService({
         AUTH_JWKS_URL: jwksUrl,
         AUTH_ISSUER: ISSUER,
         AUTH_AUDIENCE: AUDIENCE,
         AUTH_CLOCK_TOLERANCE_SECONDS: clockTolerance,
+        AUTH_MAX_TOKEN_LIFETIME_SECONDS: maxLifetime,
         AUTH_JWKS_COOLDOWN_SECONDS: 30,
       }) as never,
     );
 
-  const token = (expiresInSeconds: number, subject = 'alice') =>
+  const token = (
+    expiresInSeconds: number,
+    subject = 'alice',
+    issuedAt = Math.floor(Date.now() / 1000),
+  ) =>
     new SignJWT({})
       .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: ACCESS_TOKEN_TYPE })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setSubject(subject)
       .setJti(crypto.randomUUID())
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInSeconds)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + expiresInSeconds)
       .sign(privateKey);
 
   type KeySet = (() => never) & {
@@ -134,5 +139,29 @@ describe('AccessTokenVerifier: the verified-token cache', () => {
     // exp has a one-second resolution: wait past the end of that second.
     await sleep(3100);
     await expect(subject.verify(shortLived)).rejects.toThrow(/token expired/);
+  });
+
+  describe('the maximum token lifetime (AUTH_MAX_TOKEN_LIFETIME_SECONDS)', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('accepts a token claiming exactly the maximum life, refuses one second more', async () => {
+      const subject = verifier(5, 900);
+      await expect(subject.verify(await token(900))).resolves.toMatchObject({
+        id: 'alice',
+      });
+      await expect(subject.verify(await token(901))).rejects.toThrow(
+        'token claim rejected: exp',
+      );
+    });
+
+    it('tolerates an iat up to the clock tolerance ahead, no further', async () => {
+      const subject = verifier(5, 900);
+      await expect(
+        subject.verify(await token(600, 'alice', now() + 3)),
+      ).resolves.toMatchObject({ id: 'alice' });
+      await expect(
+        subject.verify(await token(600, 'alice', now() + 30)),
+      ).rejects.toThrow('token claim rejected: iat');
+    });
   });
 });

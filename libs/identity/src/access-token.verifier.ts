@@ -43,8 +43,9 @@ export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
 /**
  * Verifies access tokens against auth's JWKS: keys fetched once and cached, refetched on an
  * unknown `kid` at most once per cooldown (so a forged `kid` cannot make us hammer auth),
- * algorithms pinned to the asymmetric ones auth uses, `iss`/`aud`/`typ` checked. Successful
- * verifications are cached (above); failures never are.
+ * algorithms pinned to the asymmetric ones auth uses, `iss`/`aud`/`typ` checked, `iat` required,
+ * not in the future and at most AUTH_MAX_TOKEN_LIFETIME_SECONDS before `exp` (and so before now).
+ * Successful verifications are cached (above); failures never are.
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -62,6 +63,7 @@ export class AccessTokenVerifier {
   private readonly issuer: string;
   private readonly audience: string;
   private readonly clockTolerance: number;
+  private readonly maxLifetime: number;
   private readonly verified = new LRUCache<
     string,
     { user: AuthenticatedUser; kid: string | undefined }
@@ -88,6 +90,9 @@ export class AccessTokenVerifier {
     this.clockTolerance = config.get('AUTH_CLOCK_TOLERANCE_SECONDS', {
       infer: true,
     });
+    this.maxLifetime = config.get('AUTH_MAX_TOKEN_LIFETIME_SECONDS', {
+      infer: true,
+    });
   }
 
   async verify(token: string): Promise<AuthenticatedUser> {
@@ -101,7 +106,10 @@ export class AccessTokenVerifier {
         typ: ACCESS_TOKEN_TYPE,
         clockTolerance: this.clockTolerance,
         requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+        // An `iat` in the future (beyond the tolerance) or older than the maximum life is refused.
+        maxTokenAge: this.maxLifetime,
       });
+      assertLifetimeWithin(payload, this.maxLifetime);
       // Frozen: the same object now answers every request that carries this token.
       const user: AuthenticatedUser = Object.freeze({
         id: payload.sub as string,
@@ -157,6 +165,21 @@ export class AccessTokenVerifier {
       return new UnauthorizedException('token signed by an unknown key');
     }
     return new UnauthorizedException('invalid token');
+  }
+}
+
+/**
+ * `exp` and `iat` come from one issuer's clock, so no tolerance applies between them: a token
+ * claiming a longer life than any auth issues was not minted by auth as configured.
+ */
+function assertLifetimeWithin(payload: JWTPayload, maxSeconds: number): void {
+  if ((payload.exp as number) - (payload.iat as number) > maxSeconds) {
+    throw new errors.JWTClaimValidationFailed(
+      `"exp" claim is more than ${maxSeconds} s after "iat"`,
+      payload,
+      'exp',
+      'check_failed',
+    );
   }
 }
 

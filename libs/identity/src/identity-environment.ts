@@ -13,6 +13,17 @@ export const identityEnvironmentSchema = z.object({
     .min(0)
     .max(300)
     .default(5),
+  /**
+   * The longest life an access token may claim (`exp - iat`), and so the longest it is accepted
+   * after its `iat`: a token minted with a far `exp` (a leaked key, a misconfigured issuer) is
+   * refused instead of trusted for years. Keep it above auth's AUTH_ACCESS_TOKEN_TTL_SECONDS.
+   */
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(3600),
   /** Minimum time between JWKS refetches triggered by an unknown kid (protects auth from floods). */
   AUTH_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
 });

@@ -37,6 +37,15 @@ export const authEnvironmentSchema = platformEnvironmentSchema
       .int()
       .min(60)
       .default(7 * 86_400),
+    /**
+     * A login's refresh-token family ends this long after the login, however often it rotates
+     * (each rotation restarts only the idle TTL above, never past this end).
+     */
+    AUTH_REFRESH_FAMILY_MAX_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(30 * 86_400),
     /** Failed logins allowed per user and client address within the window, before 429. */
     AUTH_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     AUTH_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),

@@ -69,11 +69,8 @@ export class TokensController {
     }
     if (outcome.status !== 'rotated')
       throw new UnauthorizedException('invalid refresh token');
-    const successor = await this.refreshTokens.issueSuccessor(
-      outcome.userId,
-      outcome.family,
-    );
-    return this.tokenResponse(outcome.userId, successor);
+    // The successor was issued by the same atomic step that spent the token (refresh-token.store).
+    return this.tokenResponse(outcome.userId, outcome.successor);
   }
 
   @Post('logout')
