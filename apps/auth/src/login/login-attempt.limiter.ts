@@ -69,27 +69,22 @@ export class LoginAttemptLimiter {
   }
 
   /**
-   * Counts this attempt, before the password is checked: 429 when either limit is spent. The
+   * Counts this attempt, before the password is checked: 429 when either limit is spent.
+   * Counting failures after the check instead is a race: every parallel guess would pass the
+   * check before the first failure was recorded. The
    * account limit sees only attempts the address limit let through, so one address hammering
    * past its own limit does not also use up the account's.
    */
-  async assertAllowed(username: string, clientAddress: string): Promise<void> {
+  async consumeAttempt(username: string, clientAddress: string): Promise<void> {
     await this.take(this.perAddress, key(username, clientAddress), 'address');
     await this.take(this.perAccount, username, 'account');
   }
 
   /**
-   * Nothing left to do: assertAllowed counted the attempt already. Counting failures here
-   * instead is the race this class closes: every parallel guess would pass the check before
-   * the first failure was recorded.
-   */
-  async recordFailure(_username: string, _clientAddress: string) {}
-
-  /**
    * The password was right: the address starts over (its owner is there), and the account gets
    * back this attempt's point only; failures others made against it from elsewhere still count.
    */
-  async recordSuccess(username: string, clientAddress: string): Promise<void> {
+  async refundAttempt(username: string, clientAddress: string): Promise<void> {
     try {
       await this.deadline.bound(
         Promise.all([

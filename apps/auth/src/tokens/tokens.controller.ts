@@ -41,13 +41,11 @@ export class TokensController {
     @Body({ schema: loginRequestSchema }) { username, password }: LoginRequest,
     @Ip() clientAddress: string,
   ): Promise<TokenResponse> {
-    await this.limiter.assertAllowed(username, clientAddress);
+    await this.limiter.consumeAttempt(username, clientAddress);
     const userId = await this.users.authenticate(username, password);
-    if (!userId) {
-      await this.limiter.recordFailure(username, clientAddress);
+    if (!userId)
       throw new UnauthorizedException('invalid username or password');
-    }
-    await this.limiter.recordSuccess(username, clientAddress);
+    await this.limiter.refundAttempt(username, clientAddress);
     return this.tokenResponse(
       userId,
       await this.refreshTokens.startFamily(userId),
