@@ -35,7 +35,7 @@ describe('auth: /auth/login, /auth/refresh, /auth/logout, JWKS', () => {
       });
       const header = decodeProtectedHeader(response.body.access_token);
       expect(header).toEqual({
-        alg: 'EdDSA',
+        alg: 'ES256',
         kid: keys.kids[0],
         typ: 'at+jwt',
       });
@@ -214,9 +214,9 @@ describe('auth: /auth/login, /auth/refresh, /auth/logout, JWKS', () => {
       const [key] = response.body.keys;
       expect(key).toMatchObject({
         kid: keys.kids[0],
-        alg: 'EdDSA',
+        alg: 'ES256',
         use: 'sig',
-        kty: 'OKP',
+        kty: 'EC',
       });
       for (const privateMember of ['d', 'p', 'q', 'dp', 'dq', 'qi']) {
         expect(key).not.toHaveProperty(privateMember);

@@ -44,7 +44,7 @@ describe('order rejects forged and misused bearer tokens with 401 (the JWT attac
     header: Record<string, unknown> = {},
   ) =>
     new SignJWT({ sub: 'alice', jti: 'attack', ...claims })
-      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt', ...header })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt', ...header })
       .sign(realKey);
   const baseClaims = () => ({
     iss: TEST_ISSUER,
@@ -130,13 +130,15 @@ describe('order rejects forged and misused bearer tokens with 401 (the JWT attac
   });
 
   it('signed by a foreign key that claims the real kid', async () => {
-    const foreign = generateKeyPairSync('ed25519').privateKey;
+    const foreign = generateKeyPairSync('ec', {
+      namedCurve: 'prime256v1',
+    }).privateKey;
     const forged = await new SignJWT({
       ...baseClaims(),
       sub: 'alice',
       jti: 'x',
     })
-      .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
       .sign(foreign);
     await expectRejected(forged);
   });

@@ -16,7 +16,6 @@ export interface JwtCost {
 }
 
 function keyPair(alg: AccessTokenAlgorithm) {
-  if (alg === 'EdDSA') return generateKeyPairSync('ed25519');
   if (alg === 'ES256')
     return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return generateKeyPairSync('rsa', { modulusLength: 2048 });

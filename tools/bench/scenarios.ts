@@ -218,7 +218,7 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
       label: 'GET /orders (JWT, 0 orders)',
       via: 'order pod',
       compareWith: 'menu',
-      note: 'bearer JWT verified (EdDSA, JWKS cached) + one ZRANGE on an empty index: the closest route to an authenticated no-op without changing the app',
+      note: 'bearer JWT verified (ES256, JWKS cached) + one ZRANGE on an empty index: the closest route to an authenticated no-op without changing the app',
       target: { url: `${f.pods.order}/orders`, headers: reader },
     },
     {

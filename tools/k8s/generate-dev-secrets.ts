@@ -108,7 +108,7 @@ export function generateDevSecrets(
   const activeKidFile = join(keysDirectory, 'active-kid.env');
   let activeKid = readActiveKid(activeKidFile);
   if (existingKids(keysDirectory).length === 0 || rotate) {
-    activeKid = generateDevKey(keysDirectory, 'EdDSA');
+    activeKid = generateDevKey(keysDirectory, 'ES256');
     written.push(`signing-keys/${activeKid}.pem`);
   }
   const kids = existingKids(keysDirectory).filter((kid) =>

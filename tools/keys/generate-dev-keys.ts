@@ -1,6 +1,6 @@
 /**
  * `npm run keys`: creates the dev signing key set in a git-ignored folder (never committed).
- * Usage: npm run keys -- [--dir .secrets/auth-keys] [--alg EdDSA|ES256|RS256] [--rotate]
+ * Usage: npm run keys -- [--dir .secrets/auth-keys] [--alg ES256|RS256] [--rotate]
  * Without --rotate an existing key set is kept; --rotate adds a key and prints the kid to make
  * active (AUTH_ACTIVE_KID), leaving the old ones published so their tokens keep verifying.
  */
@@ -14,24 +14,26 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  ACCESS_TOKEN_ALGORITHMS,
+  type AccessTokenAlgorithm,
+} from '@app/contracts';
 
 export const DEFAULT_KEYS_DIR = '.secrets/auth-keys';
-const ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
-type Algorithm = (typeof ALGORITHMS)[number];
+const ALGORITHMS = ACCESS_TOKEN_ALGORITHMS;
+type Algorithm = AccessTokenAlgorithm;
 
 function privateKeyPem(alg: Algorithm): string {
   const { privateKey } =
-    alg === 'EdDSA'
-      ? generateKeyPairSync('ed25519')
-      : alg === 'ES256'
-        ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
   return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
 export function generateDevKey(
   directory: string,
-  alg: Algorithm = 'EdDSA',
+  alg: Algorithm = 'ES256',
 ): string {
   mkdirSync(directory, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().slice(0, 10).replaceAll('-', '');
@@ -54,7 +56,7 @@ function main(): void {
   const { values } = parseArgs({
     options: {
       dir: { type: 'string', default: DEFAULT_KEYS_DIR },
-      alg: { type: 'string', default: 'EdDSA' },
+      alg: { type: 'string', default: 'ES256' },
       rotate: { type: 'boolean', default: false },
     },
   });

@@ -1,12 +1,17 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { JwtModule } from '@nestjs/jwt';
 import {
   environmentConfigModule,
   HealthModule,
   ObservabilityModule,
   RedisModule,
 } from '@app/platform';
-import { authEnvironmentSchema } from './config/auth-environment';
-import { SigningKeysService } from './keys/signing-keys.service';
+import {
+  authEnvironmentSchema,
+  type AuthEnvironment,
+} from './config/auth-environment';
+import { SigningKeysModule } from './keys/signing-keys.module';
 import { LoginAttemptLimiter } from './login/login-attempt.limiter';
 import { AccessTokenIssuer } from './tokens/access-token.issuer';
 import { RefreshTokenStore } from './tokens/refresh-token.store';
@@ -19,10 +24,24 @@ import { UserDirectoryService } from './users/user-directory.service';
     ObservabilityModule.forApp('auth'),
     HealthModule,
     RedisModule,
+    SigningKeysModule,
+    // The claims every access token shares, from the validated config; the key, its algorithm and
+    // the header (kid, typ) are the active signing key's, set per token (AccessTokenIssuer).
+    JwtModule.registerAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AuthEnvironment, true>) => ({
+        signOptions: {
+          issuer: config.get('AUTH_ISSUER', { infer: true }),
+          audience: config.get('AUTH_AUDIENCE', { infer: true }),
+          expiresIn: config.get('AUTH_ACCESS_TOKEN_TTL_SECONDS', {
+            infer: true,
+          }),
+        },
+      }),
+    }),
   ],
   controllers: [TokensController],
   providers: [
-    SigningKeysService,
     UserDirectoryService,
     LoginAttemptLimiter,
     AccessTokenIssuer,

@@ -6,8 +6,12 @@ export interface TokenResponse {
   refresh_token: string;
 }
 
-/** Claims every access token carries; verifiers pin the algorithm list. */
-export const ACCESS_TOKEN_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
+/**
+ * Claims every access token carries; verifiers pin the algorithm list. ES256 is what auth signs
+ * with by default; RS256 is accepted for an RSA key set. No EdDSA: jsonwebtoken (under
+ * @nestjs/jwt and passport-jwt) cannot sign or verify it.
+ */
+export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'RS256'] as const;
 export type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[number];
 
 /** The audience every service checks: tokens are for this system's APIs only. */

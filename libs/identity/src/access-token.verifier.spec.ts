@@ -11,7 +11,7 @@ import {
 const ISSUER = 'http://auth.test/auth';
 const AUDIENCE = 'what-survives-api';
 
-/** A real JWKS over real HTTP, and real EdDSA signatures: only the verifier is under test. */
+/** A real JWKS over real HTTP, and real ES256 signatures: only the verifier is under test. */
 describe('AccessTokenVerifier: the verified-token cache', () => {
   let server: Server;
   let privateKey: CryptoKey;
@@ -20,12 +20,12 @@ describe('AccessTokenVerifier: the verified-token cache', () => {
   let published: object[] = [];
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('EdDSA', { extractable: true });
+    const pair = await generateKeyPair('ES256', { extractable: true });
     privateKey = pair.privateKey;
     const jwk = {
       ...(await exportJWK(pair.publicKey)),
       kid: 'k1',
-      alg: 'EdDSA',
+      alg: 'ES256',
     };
     published = [jwk];
     server = createServer((_request, response) => {
@@ -58,7 +58,7 @@ describe('AccessTokenVerifier: the verified-token cache', () => {
     issuedAt = Math.floor(Date.now() / 1000),
   ) =>
     new SignJWT({})
-      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: ACCESS_TOKEN_TYPE })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: ACCESS_TOKEN_TYPE })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setSubject(subject)

@@ -24,7 +24,7 @@ export const authEnvironmentSchema = platformEnvironmentSchema
     /** The kid that signs; required when AUTH_KEYS_DIR holds several keys (rotation). */
     AUTH_ACTIVE_KID: z.string().min(1).optional(),
     /** Algorithm of the key a pod makes for itself in per-pod mode. */
-    AUTH_PER_POD_ALGORITHM: z.enum(ACCESS_TOKEN_ALGORITHMS).default('EdDSA'),
+    AUTH_PER_POD_ALGORITHM: z.enum(ACCESS_TOKEN_ALGORITHMS).default('ES256'),
     AUTH_USERS: usersList,
     AUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce
       .number()

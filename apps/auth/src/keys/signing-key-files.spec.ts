@@ -10,7 +10,9 @@ describe('readSigningKeys', () => {
   afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
   it('reads PEM and JWK files, the file name being the kid, the key type fixing the alg', async () => {
-    const pem = generateKeyPairSync('ed25519').privateKey.export({
+    const pem = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+    }).privateKey.export({
       type: 'pkcs8',
       format: 'pem',
     });
@@ -24,13 +26,15 @@ describe('readSigningKeys', () => {
     writeFileSync(join(directory, 'README.txt'), 'not a key');
     const keys = await readSigningKeys(directory);
     expect(keys.map(({ kid, alg }) => ({ kid, alg }))).toEqual([
-      { kid: 'a-2026', alg: 'EdDSA' },
+      { kid: 'a-2026', alg: 'RS256' },
       { kid: 'b-2026', alg: 'ES256' },
     ]);
   });
 
   it('skips the hidden ..data entries of a mounted Kubernetes Secret', async () => {
-    const pem = generateKeyPairSync('ed25519').privateKey.export({
+    const pem = generateKeyPairSync('ec', {
+      namedCurve: 'prime256v1',
+    }).privateKey.export({
       type: 'pkcs8',
       format: 'pem',
     });
@@ -42,7 +46,9 @@ describe('readSigningKeys', () => {
   });
 
   it('refuses a public key in place of a private one', async () => {
-    const publicPem = generateKeyPairSync('ed25519').publicKey.export({
+    const publicPem = generateKeyPairSync('ec', {
+      namedCurve: 'prime256v1',
+    }).publicKey.export({
       type: 'spki',
       format: 'pem',
     });
@@ -52,6 +58,11 @@ describe('readSigningKeys', () => {
 });
 
 describe('algorithmFor', () => {
+  it('refuses Ed25519: jsonwebtoken, under @nestjs/jwt and passport-jwt, has no EdDSA', () => {
+    const ed25519 = generateKeyPairSync('ed25519').privateKey;
+    expect(() => algorithmFor(ed25519)).toThrow(/unsupported key type ed25519/);
+  });
+
   it('refuses weak RSA and other curves', () => {
     const weakRsa = generateKeyPairSync('rsa', {
       modulusLength: 1024,

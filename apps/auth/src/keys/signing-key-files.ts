@@ -12,8 +12,6 @@ export interface SigningKey {
 /** The JOSE algorithm a key type signs with; key type and algorithm are never chosen apart. */
 export function algorithmFor(key: KeyObject): AccessTokenAlgorithm {
   switch (key.asymmetricKeyType) {
-    case 'ed25519':
-      return 'EdDSA';
     case 'ec':
       if (key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ES256';
       break;
@@ -23,7 +21,7 @@ export function algorithmFor(key: KeyObject): AccessTokenAlgorithm {
       break;
   }
   throw new Error(
-    `unsupported key type ${key.asymmetricKeyType} (use Ed25519, EC P-256 or RSA ≥ 2048)`,
+    `unsupported key type ${key.asymmetricKeyType} (use EC P-256 or RSA ≥ 2048; jsonwebtoken has no EdDSA)`,
   );
 }
 

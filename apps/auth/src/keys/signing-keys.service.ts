@@ -20,8 +20,7 @@ function generatePrivateKey(alg: AccessTokenAlgorithm): Promise<KeyObject> {
       _publicKey: KeyObject,
       privateKey: KeyObject,
     ) => (error ? reject(error) : resolve(privateKey));
-    if (alg === 'EdDSA') generateKeyPair('ed25519', {}, done);
-    else if (alg === 'ES256')
+    if (alg === 'ES256')
       generateKeyPair('ec', { namedCurve: 'prime256v1' }, done);
     else generateKeyPair('rsa', { modulusLength: 2048 }, done);
   });
