@@ -1,3 +1,5 @@
+import { createPublicKey } from 'node:crypto';
+import { verify } from 'jsonwebtoken';
 import request from 'supertest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { TestRedisServer } from './support/redis-server';
@@ -221,6 +223,24 @@ describe('auth: /auth/login, /auth/refresh, /auth/logout, JWKS', () => {
       for (const privateMember of ['d', 'p', 'q', 'dp', 'dq', 'qi']) {
         expect(key).not.toHaveProperty(privateMember);
       }
+    });
+
+    it('is enough for a verifier nobody here wrote: a JWKS fetch and jsonwebtoken', async () => {
+      const { access_token } = await login(auth);
+      const { kid } = decodeProtectedHeader(access_token);
+      const jwks = (await request(auth.url).get('/auth/.well-known/jwks.json'))
+        .body as { keys: ({ kid: string } & Record<string, unknown>)[] };
+      const jwk = jwks.keys.find((key) => key.kid === kid);
+      const claims = verify(
+        access_token,
+        createPublicKey({ key: jwk as never, format: 'jwk' }),
+        {
+          algorithms: ['ES256'],
+          issuer: 'http://auth.test',
+          audience: 'what-survives-api',
+        },
+      );
+      expect(claims).toMatchObject({ sub: 'alice' });
     });
   });
 });

@@ -5,7 +5,7 @@ import {
   ACCESS_TOKEN_AUDIENCE,
   type AccessTokenAlgorithm,
 } from '@app/contracts';
-import { ACCESS_TOKEN_TYPE } from '@app/identity/access-token.verifier';
+import { ACCESS_TOKEN_TYPE } from '@app/identity/access-token';
 
 export interface JwtCost {
   alg: AccessTokenAlgorithm;

@@ -1,14 +1,23 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AccessTokenVerifier } from './access-token.verifier';
-import { BearerTokenGuard } from './bearer-token.guard';
+import { PassportModule } from '@nestjs/passport';
+import { JwksKeySet } from './jwks-key-set';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { JwtStrategy } from './jwt.strategy';
+import { VerifiedTokenCache } from './verified-token.cache';
 
-/** Bearer-token authentication for an app: the verifier, and the guard applied to every route. */
+/**
+ * Bearer-token authentication for an app: passport-jwt's strategy over auth's JWKS, the cache of
+ * verified tokens in front of it, and the guard applied to every route.
+ */
 @Module({
+  imports: [PassportModule.register({ session: false })],
   providers: [
-    AccessTokenVerifier,
-    { provide: APP_GUARD, useClass: BearerTokenGuard },
+    JwksKeySet,
+    VerifiedTokenCache,
+    JwtStrategy,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [AccessTokenVerifier],
+  exports: [JwksKeySet, VerifiedTokenCache],
 })
 export class IdentityModule {}

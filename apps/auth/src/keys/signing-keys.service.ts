@@ -4,9 +4,9 @@ import {
   createPublicKey,
   generateKeyPair,
   randomBytes,
+  type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
-import { exportJWK, type JWK } from 'jose';
 import type { AccessTokenAlgorithm } from '@app/contracts';
 import { currentPodName } from '@app/platform';
 import type { AuthEnvironment } from '../config/auth-environment';
@@ -37,7 +37,7 @@ export class SigningKeysService implements OnModuleInit {
   private readonly logger = new Logger(SigningKeysService.name);
   private keys: SigningKey[] = [];
   private active: SigningKey;
-  private publicJwks: { keys: JWK[] };
+  private publicJwks: { keys: JsonWebKey[] };
 
   constructor(private readonly config: ConfigService<AuthEnvironment, true>) {}
 
@@ -48,14 +48,12 @@ export class SigningKeysService implements OnModuleInit {
         : await this.loadSharedKeys();
     this.active = this.selectActiveKey();
     this.publicJwks = {
-      keys: await Promise.all(
-        this.keys.map(async ({ kid, alg, privateKey }) => ({
-          ...(await exportJWK(createPublicKey(privateKey))),
-          kid,
-          alg,
-          use: 'sig',
-        })),
-      ),
+      keys: this.keys.map(({ kid, alg, privateKey }) => ({
+        ...createPublicKey(privateKey).export({ format: 'jwk' }),
+        kid,
+        alg,
+        use: 'sig',
+      })),
     };
     this.logger.log(
       `signing with kid ${this.active.kid} (${this.active.alg}); publishing ${this.keys.length} key(s)`,
@@ -67,7 +65,7 @@ export class SigningKeysService implements OnModuleInit {
   }
 
   /** Public halves only: `d` and the other private members never leave this process. */
-  get jwks(): { keys: JWK[] } {
+  get jwks(): { keys: JsonWebKey[] } {
     return this.publicJwks;
   }
 

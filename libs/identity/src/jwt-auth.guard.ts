@@ -1,0 +1,55 @@
+import {
+  Injectable,
+  UnauthorizedException,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+import { IS_PUBLIC_KEY } from '@app/platform';
+import type { AuthenticatedUser } from './access-token';
+import { bearerTokenFrom } from './jwt.strategy';
+import { rejectionOf } from './token-rejection';
+import { VerifiedTokenCache } from './verified-token.cache';
+
+export type AuthenticatedRequest = Request & { user?: AuthenticatedUser };
+
+/**
+ * Global guard: every route needs a valid bearer token unless marked `@Public()`. A token the
+ * cache still vouches for skips passport; any other goes through the `jwt` strategy.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cache: VerifiedTokenCache,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const token = bearerTokenFrom(request);
+    if (!token) throw new UnauthorizedException('missing bearer token');
+    const remembered = this.cache.get(token);
+    if (remembered) {
+      request.user = remembered;
+      return true;
+    }
+    return (await super.canActivate(context)) as boolean;
+  }
+
+  override handleRequest<TUser = AuthenticatedUser>(
+    error: unknown,
+    user: TUser | false,
+    info: unknown,
+  ): TUser {
+    if (error || !user) throw rejectionOf(error ?? info);
+    return user;
+  }
+}
