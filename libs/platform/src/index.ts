@@ -12,6 +12,7 @@ export * from './observability/request-id';
 export * from './pod-identity';
 export * from './public.decorator';
 export * from './redis/redis-client';
+export * from './redis/rate-limit-point';
 export * from './redis/redis-deadline';
 export * from './redis/with-deadline';
 export * from './redis/redis.module';

@@ -6,8 +6,13 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { REDIS_CLIENT, RedisDeadline, type RedisClient } from '@app/platform';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import {
+  REDIS_CLIENT,
+  RedisDeadline,
+  takeRateLimitPoint,
+  type RedisClient,
+} from '@app/platform';
 import type { AuthEnvironment } from '../config/auth-environment';
 
 export class TooManyLoginAttemptsException extends HttpException {
@@ -103,17 +108,18 @@ export class LoginAttemptLimiter {
     limiterKey: string,
     scope: 'address' | 'account',
   ): Promise<void> {
+    let retryAfterSeconds: number | undefined;
     try {
-      await this.deadline.bound(limiter.consume(limiterKey));
-    } catch (outcome) {
-      if (outcome instanceof RateLimiterRes) {
-        throw new TooManyLoginAttemptsException(
-          Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)),
-          scope,
-        );
-      }
+      retryAfterSeconds = await takeRateLimitPoint(
+        this.deadline,
+        limiter,
+        limiterKey,
+      );
+    } catch {
       throw unavailable();
     }
+    if (retryAfterSeconds !== undefined)
+      throw new TooManyLoginAttemptsException(retryAfterSeconds, scope);
   }
 }
 

@@ -1,10 +1,11 @@
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import {
   counter,
   REDIS_CLIENT,
   RedisDeadline,
+  takeRateLimitPoint,
   type RedisClient,
 } from '@app/platform';
 import type { OrderEnvironment } from '../config/order-environment';
@@ -64,16 +65,17 @@ export class OrderRateLimiter {
    * hung: its own error, which the exception filter answers with 503 like any Redis outage.
    */
   async consume(userId: string): Promise<void> {
-    try {
-      await this.deadline.bound(this.limiter.consume(userId));
-    } catch (outcome) {
-      if (!(outcome instanceof RateLimiterRes)) throw outcome;
-      ordersRateLimited.inc();
-      throw new TooManyOrdersException(
-        this.maxOrders,
-        this.windowSeconds,
-        Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)),
-      );
-    }
+    const retryAfterSeconds = await takeRateLimitPoint(
+      this.deadline,
+      this.limiter,
+      userId,
+    );
+    if (retryAfterSeconds === undefined) return;
+    ordersRateLimited.inc();
+    throw new TooManyOrdersException(
+      this.maxOrders,
+      this.windowSeconds,
+      retryAfterSeconds,
+    );
   }
 }
