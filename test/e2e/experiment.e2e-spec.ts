@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from '../support/browser';
+import { podKillClaims } from '../../tools/claims/claims';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -111,6 +112,12 @@ describe('npm run experiment', () => {
     );
     expect(legacy.sessions.lost).toBe(legacy.sessions.expectedLost);
     expect(legacy.sessions.lost).toBeGreaterThan(0);
+    // The README's story claims can be read off this very report (npm run claims).
+    expect(podKillClaims(json).map((claim) => claim.source)).toEqual([
+      `experiment ${json.startedAt}, delete-pod/cart-legacy`,
+      `experiment ${json.startedAt}, delete-pod/cart`,
+      `experiment ${json.startedAt}, delete-pod/order, auth`,
+    ]);
     // The same story in the pods' own counters: lost sessions show up on cart-legacy only.
     const deleteWindow = json.timelines.find(
       (timeline: { scenario: string }) => timeline.scenario === 'delete-pod',

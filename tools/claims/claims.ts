@@ -1,0 +1,65 @@
+import type { ExperimentReport } from '../experiment/report';
+import type { Row } from '../experiment/runner';
+
+/**
+ * The README's story makes claims; each one here is read off a report, so the number beside a
+ * claim is one somebody measured, not one somebody typed.
+ */
+export interface MeasuredClaim {
+  id: string;
+  claim: string;
+  measured: string;
+  /** Which report and row the number came from. */
+  source: string;
+}
+
+export class MissingMeasurement extends Error {}
+
+function row(report: ExperimentReport, scenario: string, app: string): Row {
+  const found = report.rows.find(
+    (candidate) => candidate.scenario === scenario && candidate.app === app,
+  );
+  if (!found) {
+    throw new MissingMeasurement(
+      `the experiment report of ${report.startedAt} has no ${scenario}/${app} row (run npm run experiment -- --scenario ${scenario})`,
+    );
+  }
+  return found;
+}
+
+const failedOf = (r: Row) =>
+  `${r.requests.failed} of ${r.requests.sent} requests failed`;
+
+/** The three claims the pod-kill experiment measures. */
+export function podKillClaims(report: ExperimentReport): MeasuredClaim[] {
+  const source = `experiment ${report.startedAt}, delete-pod`;
+  const legacy = row(report, 'delete-pod', 'cart-legacy');
+  const cart = row(report, 'delete-pod', 'cart');
+  const order = row(report, 'delete-pod', 'order');
+  const auth = row(report, 'delete-pod', 'auth');
+  if (!legacy.sessions || !cart.sessions || !order.orders) {
+    throw new MissingMeasurement(
+      `the delete-pod rows of ${report.startedAt} carry no carts or orders`,
+    );
+  }
+  return [
+    {
+      id: 'stateful-death-loses-state',
+      claim: "A stateful server's death loses the state it kept",
+      measured: `${legacy.sessions.lost} of ${legacy.sessions.total} legacy carts lost — exactly the ${legacy.sessions.expectedLost} held by the killed pod`,
+      source: `${source}/cart-legacy`,
+    },
+    {
+      id: 'redis-keeps-state',
+      claim: 'Moved to Redis, the same state survives',
+      measured: `${cart.sessions.kept} of ${cart.sessions.total} Redis carts kept; ${failedOf(cart)}`,
+      source: `${source}/cart`,
+    },
+    {
+      id: 'stateless-death-costs-nothing',
+      claim: "A stateless server's death costs nothing",
+      measured: `order: ${failedOf(order)}, ${order.orders.kept} of ${order.orders.total} orders kept; auth: ${failedOf(auth)}, ${auth.tokens.valid} of ${auth.tokens.total} tokens still valid`,
+      source: `${source}/order, auth`,
+    },
+  ];
+}
