@@ -159,6 +159,7 @@ export function conversationsHtml(report: ConversationReport): string {
 <table><thead><tr>${head.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}</tr></thead><tbody>
 ${rows}
 </tbody></table>
+<p>Each conversation ran ${report.plan.seconds} s at each number of users (${report.plan.users.join(', ')}), after ${report.plan.warmupSeconds} s of warm-up; bytes are medians over the 1-user run.</p>
 <p>${escapeHtml(steadyStateSentence(report))}</p>
 <p>${escapeHtml(loginSentence(report))}</p>
 <ul>${report.conversations.map((side) => `<li>${escapeHtml(stepsSentence(side))}</li>`).join('')}${report.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>

@@ -74,6 +74,7 @@ export interface Conversation {
 
 export interface ConversationReport {
   via: string;
+  plan: ConversationPlan & { users: number[] };
   login: StepBytes & { note: string };
   conversations: Conversation[];
   /** One request once the conversation is going: what carrying a JWT costs over a cookie. */
@@ -364,6 +365,7 @@ export async function measureConversations(
     const setCookie = add?.credentialReceived ?? NaN;
     return {
       via: 'the gateway, one pod per app',
+      plan: { ...plan, users: CONVERSATION_LEVELS },
       login: {
         ...login,
         note: 'the same for both (the cart exchanges this token for its cookie); once per user, counted in neither conversation. The token comes back in the JSON body, so it is not in credentialReceived',

@@ -217,7 +217,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}td.note{color:#555;max-w
 svg{max-width:100%;height:auto}
 </style></head><body>
 <h1>What statelessness costs and buys, measured side by side</h1>
-<p>${report.quick ? 'Quick run' : 'Full run'}: ${plan.rounds} rounds of ${plan.roundSeconds} s after ${plan.warmupSeconds} s of warm-up, ${plan.connections} connections per row (unless noted); Node ${escapeHtml(report.machine.node)}, ${report.machine.cpus} CPUs, load average ${report.machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')} at start, ${report.machine.loadAverageAtEnd.map((value) => value.toFixed(2)).join(' ')} at end; ${escapeHtml(report.startedAt)}, ${report.durationSeconds.toFixed(0)} s. Code: commit ${escapeHtml(report.source.commit)} with ${report.source.uncommittedFiles} uncommitted file(s); dist/ built ${escapeHtml(report.source.distBuiltAt)}.</p>
+<p>${report.quick ? 'Quick run' : 'Full run'}: ${report.rows.length ? `${plan.rounds} rounds of ${plan.roundSeconds} s after ${plan.warmupSeconds} s of warm-up, ${plan.connections} connections per row (unless noted)` : 'no throughput row'}; Node ${escapeHtml(report.machine.node)}, ${report.machine.cpus} CPUs, load average ${report.machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')} at start, ${report.machine.loadAverageAtEnd.map((value) => value.toFixed(2)).join(' ')} at end; ${escapeHtml(report.startedAt)}, ${report.durationSeconds.toFixed(0)} s. Code: commit ${escapeHtml(report.source.commit)} with ${report.source.uncommittedFiles} uncommitted file(s); dist/ built ${escapeHtml(report.source.distBuiltAt)}.</p>
 ${
   report.rows.length
     ? `<h2>Throughput</h2>
