@@ -102,6 +102,31 @@ describe('the lab dashboard (GET /_lab/ui)', () => {
     const orderIds = await page.$$eval('#orders li', (items) =>
       items.map((item) => item.getAttribute('data-order-id')),
     );
+    // What your last requests carried: the credential and the rest add up to what was sent,
+    // as the "you" API says (counted on the socket in the lab process), and the token's line
+    // outweighs the cookie's.
+    await page.waitForSelector('#carried [data-kind="cookie"][data-sent]');
+    const carried = await page.$$eval('#carried [data-sent]', (entries) =>
+      entries.map((entry) => ({
+        kind: entry.getAttribute('data-kind'),
+        sent: Number(entry.getAttribute('data-sent')),
+        credential: Number(entry.getAttribute('data-credential')),
+        rest: Number(entry.getAttribute('data-rest')),
+        text: entry.textContent,
+      })),
+    );
+    expect(carried.map((entry) => entry.kind)).toEqual(['token', 'cookie']);
+    for (const entry of carried) {
+      expect(entry.credential + entry.rest).toBe(entry.sent);
+      expect(entry.text).toContain(`${entry.credential} B`);
+    }
+    const [token, cookie] = carried;
+    expect(token.credential).toBeGreaterThan(cookie.credential);
+    const api = (await lab('GET', 'you', undefined)).body as {
+      carried: { token: { credential: number } };
+    };
+    expect(api.carried.token.credential).toBe(token.credential);
+
     // The pod card that holds the legacy session says so, and names the same pod as the panel.
     const holder = await page.getAttribute(
       '[data-holds-legacy-cart]',

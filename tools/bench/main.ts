@@ -6,6 +6,9 @@
  *
  *   npm run bench -- [--quick] [--out reports] [--skip-build] [--rows menu,cart-add,...]
  *
+ * `--rows conversation` is the americano conversation (conversation.ts), stateful vs stateless,
+ * bytes counted on the socket; alone it needs no throughput row, hence no bare-Nest reference.
+ *
  * --skip-build benchmarks dist/ as it is, even when sources are newer (e.g. while they are
  * mid-edit and would not build); by default a stale build is rebuilt first, as `npm start` does.
  *
@@ -31,6 +34,12 @@ import {
   memorySamples,
   memorySnapshot,
 } from './footprint';
+import {
+  measureConversations,
+  type ConversationPlan,
+  type ConversationReport,
+} from './conversation';
+import { formatConversations } from './conversation-table';
 import { measureJwtCost } from './jwt-cost';
 import { measure, type LoadPlan, type Measurement } from './measure';
 import { OwnProcesses } from './processes';
@@ -43,7 +52,7 @@ import {
   type Row,
 } from './report';
 import { prepareFixtures, scenarios, type Scenario } from './scenarios';
-import { startBaseline } from './servers';
+import { startBaseline, type RunningServer } from './servers';
 import { BenchStack } from './stack';
 import { ratio } from './statistics';
 
@@ -53,7 +62,12 @@ interface BenchPlan extends LoadPlan {
    * ratio is to those two, not to a reference measured minutes earlier on a shared machine.
    */
   referenceSeconds: number;
+  conversation: ConversationPlan;
 }
+
+/** `--rows` names that are not autocannon rows: the conversation section, the start-up times. */
+const CONVERSATION = 'conversation';
+const STARTUP = 'startup';
 
 const PLANS: Record<'quick' | 'full', BenchPlan> = {
   // Under two minutes on the 2-core machine, start-up and footprint included (autocannon
@@ -64,6 +78,7 @@ const PLANS: Record<'quick' | 'full', BenchPlan> = {
     warmupSeconds: 1,
     connections: 16,
     referenceSeconds: 1,
+    conversation: { seconds: 2, warmupSeconds: 1 },
   },
   full: {
     rounds: 5,
@@ -71,6 +86,9 @@ const PLANS: Record<'quick' | 'full', BenchPlan> = {
     warmupSeconds: 3,
     connections: 16,
     referenceSeconds: 3,
+    // Both conversations at 1 and 16 users: 2 × (1 + 2 × 5) s, so that `--rows conversation`
+    // alone stays under a minute with the stack's boot and the start-ups.
+    conversation: { seconds: 5, warmupSeconds: 1 },
   },
 };
 
@@ -170,31 +188,103 @@ async function main(processes: OwnProcesses): Promise<void> {
   progress(
     'booting the stack (Redis, auth, order, cart, cart-legacy ×1, gateway)',
   );
+  // --rows a,b: only those rows (the bare-Nest reference with them), `conversation` and/or
+  // `startup` — e.g. to rerun one while tuning. Without --rows: everything.
+  const only = values.rows?.split(',').filter(Boolean);
+  const throughputRows = only?.filter(
+    (id) => id !== CONVERSATION && id !== STARTUP,
+  );
+  const runRows = !throughputRows || throughputRows.length > 0;
   // The baselines start while the stack boots: neither is timed, and start-ups are timed after.
-  const [stack, nodeHttp, nest] = await Promise.all([
+  // Only the throughput rows need them.
+  const [stack, baselines] = await Promise.all([
     BenchStack.start(processes).then((running) => {
       stopStack = () => running.stop();
       return running;
     }),
-    startBaseline('node-http', processes),
-    startBaseline('nest', processes),
+    runRows
+      ? Promise.all([
+          startBaseline('node-http', processes),
+          startBaseline('nest', processes),
+        ]).then(([nodeHttp, nest]) => ({ 'node-http': nodeHttp, nest }))
+      : undefined,
   ]);
-  const startup = await measureStartups(
-    STACK_APPS,
-    quick ? 3 : 5,
-    stack,
-    processes,
-  );
-  progress(
-    `start-up: ${startup.map((s) => `${s.app} ${s.medianMs.toFixed(0)} ms`).join(', ')}`,
-  );
-  const baselines = { 'node-http': nodeHttp, nest };
-  const idle = await memorySnapshot(stack, Object.values(baselines));
+  const startup =
+    !only || only.includes(STARTUP)
+      ? await measureStartups(STACK_APPS, quick ? 3 : 5, stack, processes)
+      : [];
+  if (startup.length)
+    progress(
+      `start-up: ${startup.map((s) => `${s.app} ${s.medianMs.toFixed(0)} ms`).join(', ')}`,
+    );
+  const baselineServers = Object.values(baselines ?? {});
+  const idle = await memorySnapshot(stack, baselineServers);
 
-  const fixtures = await prepareFixtures(stack, baselines);
+  let conversations: ConversationReport | undefined;
+  // First, while every app has one pod (the scale-out rows add order replicas).
+  if (!only || only.includes(CONVERSATION)) {
+    conversations = await measureConversations(
+      stack,
+      plan.conversation,
+      progress,
+    );
+  }
+  const measured = baselines
+    ? await measureRows(stack, baselines, plan, progress, throughputRows)
+    : [];
+  const rows = toRows(measured);
+  const afterLoad = await memorySnapshot(stack, baselineServers);
+
+  const report: BenchReport = {
+    schemaVersion: 1,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    durationSeconds: (performance.now() - started) / 1000,
+    quick,
+    plan,
+    source: sourceState(),
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      loadAverageAtStart,
+      loadAverageAtEnd: loadavg(),
+    },
+    rows,
+    conversations,
+    footprint: {
+      startup,
+      memory: memorySamples(idle, afterLoad),
+      install,
+    },
+    jwtCost,
+    caveats: CAVEATS,
+  };
+  const written = writeReports(report, values.out);
+  const tables = [
+    rows.length ? formatTable(rows) : '',
+    conversations ? formatConversations(conversations) : '',
+    formatFootprint(report),
+  ].filter(Boolean);
+  console.log(`\n${tables.join('\n\n')}\n`);
+  console.log(`reports: ${written.json}\n         ${written.html}`);
+  const load = (averages: number[]) =>
+    averages.map((value) => value.toFixed(1)).join(' ');
+  console.log(
+    `bench finished in ${report.durationSeconds.toFixed(0)} s; load average ${load(loadAverageAtStart)} → ${load(report.machine.loadAverageAtEnd)} on ${report.machine.cpus} CPUs; commit ${report.source.commit} + ${report.source.uncommittedFiles} uncommitted file(s), dist/ built ${report.source.distBuiltAt}`,
+  );
+}
+
+/** The autocannon rows (all, or those `--rows` names), each between two bare-Nest rounds. */
+async function measureRows(
+  stack: BenchStack,
+  baselines: Record<'node-http' | 'nest', RunningServer>,
+  plan: BenchPlan,
+  progress: (line: string) => void,
+  only?: string[],
+): Promise<Measured[]> {
+  const nest = baselines.nest;
   const measured: Measured[] = [];
-  // --rows a,b: only those rows (and the bare-Nest reference), e.g. to rerun one while tuning.
-  const only = values.rows?.split(',').filter(Boolean);
+  const fixtures = await prepareFixtures(stack, baselines);
   const selected = scenarios(fixtures, stack).filter(
     (scenario) =>
       !only || scenario.id === 'bare-nest' || only.includes(scenario.id),
@@ -232,40 +322,7 @@ async function main(processes: OwnProcesses): Promise<void> {
       `${scenario.label} · ${scenario.via}: ${requestsPerSecond.median.toFixed(0)} req/s, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms, ${errors.total} errors`,
     );
   }
-  const rows = toRows(measured);
-  const afterLoad = await memorySnapshot(stack, Object.values(baselines));
-
-  const report: BenchReport = {
-    schemaVersion: 1,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    durationSeconds: (performance.now() - started) / 1000,
-    quick,
-    plan,
-    source: sourceState(),
-    machine: {
-      node: process.version,
-      cpus: cpus().length,
-      loadAverageAtStart,
-      loadAverageAtEnd: loadavg(),
-    },
-    rows,
-    footprint: {
-      startup,
-      memory: memorySamples(idle, afterLoad),
-      install,
-    },
-    jwtCost,
-    caveats: CAVEATS,
-  };
-  const written = writeReports(report, values.out);
-  console.log(`\n${formatTable(rows)}\n\n${formatFootprint(report)}\n`);
-  console.log(`reports: ${written.json}\n         ${written.html}`);
-  const load = (averages: number[]) =>
-    averages.map((value) => value.toFixed(1)).join(' ');
-  console.log(
-    `bench finished in ${report.durationSeconds.toFixed(0)} s; load average ${load(loadAverageAtStart)} → ${load(report.machine.loadAverageAtEnd)} on ${report.machine.cpus} CPUs; commit ${report.source.commit} + ${report.source.uncommittedFiles} uncommitted file(s), dist/ built ${report.source.distBuiltAt}`,
-  );
+  return measured;
 }
 
 let stopStack: () => Promise<void> = async () => undefined;

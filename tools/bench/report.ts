@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ConversationReport } from './conversation';
+import { conversationsHtml } from './conversation-table';
 import type { InstallSize, MemorySample, StartupTimes } from './footprint';
 import type { JwtCost } from './jwt-cost';
 import type { LoadPlan, Measurement } from './measure';
@@ -34,6 +36,8 @@ export interface BenchReport {
     loadAverageAtEnd: number[];
   };
   rows: Row[];
+  /** `--rows conversation` (or all rows): the americano conversation, stateful vs stateless. */
+  conversations?: ConversationReport;
   footprint: {
     startup: StartupTimes[];
     memory: MemorySample[];
@@ -120,9 +124,11 @@ export function formatTable(rows: Row[]): string {
 export function formatFootprint(report: BenchReport): string {
   const { startup, memory, install } = report.footprint;
   return [
-    'start-up (spawn → /healthz/ready 200, median of ' +
-      `${startup[0]?.samplesMs.length ?? 0}): ` +
-      startup.map((s) => `${s.app} ${number(s.medianMs)} ms`).join(', '),
+    startup.length
+      ? 'start-up (spawn → /healthz/ready 200, median of ' +
+        `${startup[0].samplesMs.length}): ` +
+        startup.map((s) => `${s.app} ${number(s.medianMs)} ms`).join(', ')
+      : 'start-up: not measured (--rows without startup)',
     'RSS idle → after load:',
     ...memory.map(
       (sample) =>
@@ -211,13 +217,17 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}td.note{color:#555;max-w
 svg{max-width:100%;height:auto}
 </style></head><body>
 <h1>What statelessness costs and buys, measured side by side</h1>
-<p>${report.quick ? 'Quick run' : 'Full run'}: ${plan.rounds} rounds of ${plan.roundSeconds} s after ${plan.warmupSeconds} s of warm-up, ${plan.connections} connections per row (unless noted); Node ${escapeHtml(report.machine.node)}, ${report.machine.cpus} CPUs, load average ${report.machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')} at start, ${report.machine.loadAverageAtEnd.map((value) => value.toFixed(2)).join(' ')} at end; ${escapeHtml(report.startedAt)}, ${report.durationSeconds.toFixed(0)} s. Code: commit ${escapeHtml(report.source.commit)} with ${report.source.uncommittedFiles} uncommitted file(s); dist/ built ${escapeHtml(report.source.distBuiltAt)}.</p>
-<h2>Throughput</h2>
+<p>${report.quick ? 'Quick run' : 'Full run'}: ${report.rows.length ? `${plan.rounds} rounds of ${plan.roundSeconds} s after ${plan.warmupSeconds} s of warm-up, ${plan.connections} connections per row (unless noted)` : 'no throughput row'}; Node ${escapeHtml(report.machine.node)}, ${report.machine.cpus} CPUs, load average ${report.machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')} at start, ${report.machine.loadAverageAtEnd.map((value) => value.toFixed(2)).join(' ')} at end; ${escapeHtml(report.startedAt)}, ${report.durationSeconds.toFixed(0)} s. Code: commit ${escapeHtml(report.source.commit)} with ${report.source.uncommittedFiles} uncommitted file(s); dist/ built ${escapeHtml(report.source.distBuiltAt)}.</p>
+${
+  report.rows.length
+    ? `<h2>Throughput</h2>
 ${barChartSvg(report.rows)}
 <table><thead><tr><th>group</th>${HEADER.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}<th>what the row measures</th></tr></thead><tbody>
 ${rows}
-</tbody></table>
-<h2>Footprint</h2>
+</tbody></table>`
+    : ''
+}
+${report.conversations ? conversationsHtml(report.conversations) : ''}<h2>Footprint</h2>
 <table><thead><tr><th>app</th><th>start-up median (ms)</th><th>samples (ms)</th></tr></thead><tbody>
 ${startup.map((s) => `<tr><td>${s.app}</td><td class="n">${number(s.medianMs)}</td><td>${s.samplesMs.map((value) => number(value)).join(', ')}</td></tr>`).join('\n')}
 </tbody></table>

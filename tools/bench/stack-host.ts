@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../lab/free-port';
 import { DEMO_USERS, LocalStack } from '../lab/local-stack';
 import { redisPingProbe } from '../lab/probes';
+import { CONVERSATION_USERS } from './conversation';
 import { READER, type StackReady } from './stack';
 
 async function startRedis(directory: string) {
@@ -59,7 +60,13 @@ async function main(): Promise<void> {
       labPort: 0,
       redisUrl: `redis://127.0.0.1:${port}`,
       replicas: { auth: 1, order: 1, cart: 1, 'cart-legacy': 1 },
-      users: `${DEMO_USERS},${READER.username}:${READER.password}`,
+      // The conversation's talkers log in as themselves (password = name): their cart sessions
+      // must not revoke alice's, which the cart rows use.
+      users: [
+        DEMO_USERS,
+        `${READER.username}:${READER.password}`,
+        ...CONVERSATION_USERS.map((name) => `${name}:${name}`),
+      ].join(','),
       drainMs: 0,
       // The POST /orders row places tens of thousands of alice's orders in half a minute: it
       // measures placing an order (the limiter's count included), not the limiter's 429s.

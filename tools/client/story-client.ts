@@ -1,4 +1,5 @@
 import type { TokenResponse } from '@app/contracts';
+import type { WireBytes, WireClient } from './wire-bytes';
 
 export interface StoryResponse<T = unknown> {
   status: number;
@@ -7,6 +8,8 @@ export interface StoryResponse<T = unknown> {
   pod?: string;
   /** Why there was no answer at all (status 0): what fetch said, e.g. "other side closed". */
   error?: string;
+  /** What the exchange cost on the wire, when the user goes through a WireClient. */
+  wire?: WireBytes;
 }
 
 export type CartPrefix = '/cart' | '/legacy-cart';
@@ -29,6 +32,8 @@ export class StoryUser {
     readonly username: string,
     readonly password: string,
     private readonly timeoutMs = 10_000,
+    /** node:http with bytes counted on the socket, instead of fetch (the bench, the dashboard). */
+    private readonly wire?: WireClient,
   ) {}
 
   get bearer(): Record<string, string> {
@@ -120,32 +125,62 @@ export class StoryUser {
     if (options.cart && this.cookies[options.cart].length) {
       headers.cookie = this.cookies[options.cart].join('; ');
     }
+    const body =
+      options.body === undefined ? undefined : JSON.stringify(options.body);
     try {
-      const response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body:
-          options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      if (options.cart)
-        this.keepCookies(options.cart, response.headers.getSetCookie());
-      const text = await response.text();
+      const answer = this.wire
+        ? await this.wire.request(`${this.baseUrl}${path}`, {
+            method,
+            headers,
+            body,
+            timeoutMs: this.timeoutMs,
+          })
+        : await this.fetch(method, path, headers, body);
+      if (options.cart) this.keepCookies(options.cart, answer.setCookies);
+      const pod = answer.headers['x-pod-name'];
       return {
-        status: response.status,
-        body: parseBody<T>(text),
-        pod: response.headers.get('x-pod-name') ?? undefined,
+        status: answer.status,
+        body: parseBody<T>(answer.text),
+        pod: typeof pod === 'string' ? pod : undefined,
+        wire: 'wire' in answer ? answer.wire : undefined,
       };
     } catch (error) {
       // No answer at all: refused, reset, timed out.
       const cause = (error as { cause?: { message?: string; code?: string } })
         .cause;
+      // node:http's own errors carry their code themselves (ECONNRESET), fetch's in `cause`.
+      const code = (error as { code?: unknown }).code;
       return {
         status: 0,
         body: undefined as T,
-        error: cause?.code ?? cause?.message ?? (error as Error).message,
+        error:
+          cause?.code ??
+          cause?.message ??
+          (typeof code === 'string' ? code : (error as Error).message),
       };
     }
+  }
+
+  private async fetch(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ) {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    return {
+      status: response.status,
+      headers: {
+        'x-pod-name': response.headers.get('x-pod-name') ?? undefined,
+      },
+      setCookies: response.headers.getSetCookie(),
+      text: await response.text(),
+    };
   }
 
   private keepCookies(prefix: CartPrefix, setCookies: string[]): void {

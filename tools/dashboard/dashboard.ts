@@ -139,6 +139,7 @@ export class Dashboard implements LabExtension {
     for (const client of this.clients) client.end();
     this.clients.clear();
     await this.load.stop();
+    this.you.close();
   }
 
   handle(

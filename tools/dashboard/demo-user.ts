@@ -3,7 +3,9 @@ import {
   StoryUser,
   type CartPrefix,
   type CartView,
+  type StoryResponse,
 } from '../client/story-client';
+import { WireClient } from '../client/wire-bytes';
 import { CART_LINES } from '../experiment/virtual-users';
 
 /** A JWT's header and claims, read without verifying: what the token says, for people. */
@@ -44,6 +46,21 @@ export interface CartPanel {
   lostAt?: string;
 }
 
+/** What one request of yours carried on the wire (counted on the socket, wire-bytes.ts). */
+export interface CarriedBytes {
+  /** e.g. `GET /orders` */
+  request: string;
+  /** Request line + headers + body. */
+  sent: number;
+  /** The credential's header line: `Authorization: Bearer <JWT>` or `Cookie: cart_sid=…`. */
+  credential: number;
+  /** Everything else you sent: request line, other headers, body. */
+  rest: number;
+  received: number;
+  /** Of `received`, the Set-Cookie lines (the cart renews its cookie on every answer). */
+  credentialReceived: number;
+}
+
 export interface YouView {
   state: 'starting' | 'ready' | 'error';
   error?: string;
@@ -63,6 +80,27 @@ export interface YouView {
     last: Order[];
     servedBy?: string;
     detail: string;
+  };
+  /** Your last request with the token (GET /orders) and with the session cookie (GET /cart). */
+  carried: { token?: CarriedBytes; cookie?: CarriedBytes };
+}
+
+/** The bytes a response's exchange carried, `header` being the credential it sent. */
+function carriedBy(
+  request: string,
+  response: StoryResponse,
+  header: 'authorization' | 'cookie',
+): CarriedBytes | undefined {
+  const wire = response.wire;
+  if (!wire) return undefined;
+  const credential = wire.headersSent[header] ?? 0;
+  return {
+    request,
+    sent: wire.sent,
+    credential,
+    rest: wire.sent - credential,
+    received: wire.received,
+    credentialReceived: wire.headersReceived['set-cookie'] ?? 0,
   };
 }
 
@@ -89,6 +127,8 @@ function emptyCart(prefix: CartPrefix, store: 'redis' | 'memory'): CartPanel {
  */
 export class DemoUser {
   private story: StoryUser;
+  /** Bytes counted on the socket; a few connections, as the look asks three things at once. */
+  private wire = new WireClient({ maxSockets: 4 });
   private current: YouView;
   private pending?: Promise<YouView>;
   private started = false;
@@ -99,8 +139,13 @@ export class DemoUser {
     private readonly username: string,
     private readonly password: string,
   ) {
-    this.story = new StoryUser(baseUrl, username, password);
+    this.story = new StoryUser(baseUrl, username, password, 10_000, this.wire);
     this.current = this.blank();
+  }
+
+  /** Closes the kept-alive connections to the entry point. */
+  close(): void {
+    this.wire.close();
   }
 
   get view(): YouView {
@@ -110,7 +155,15 @@ export class DemoUser {
   /** Forget everything and start over: a new login, both carts filled again, one more order. */
   async reset(): Promise<YouView> {
     await this.pending?.catch(() => undefined);
-    this.story = new StoryUser(this.baseUrl, this.username, this.password);
+    this.wire.close();
+    this.wire = new WireClient({ maxSockets: 4 });
+    this.story = new StoryUser(
+      this.baseUrl,
+      this.username,
+      this.password,
+      10_000,
+      this.wire,
+    );
     this.current = this.blank();
     this.started = false;
     return this.refresh();
@@ -130,6 +183,7 @@ export class DemoUser {
       username: this.username,
       carts: CARTS.map(({ prefix, store }) => emptyCart(prefix, store)),
       orders: { count: 0, last: [], detail: 'no order yet' },
+      carried: {},
     };
   }
 
@@ -218,6 +272,14 @@ export class DemoUser {
         accepted: orders.status !== 401,
       },
       carts,
+      carried: {
+        token:
+          carriedBy('GET /orders', orders, 'authorization') ??
+          this.current.carried.token,
+        cookie:
+          carriedBy('GET /cart', redisCart, 'cookie') ??
+          this.current.carried.cookie,
+      },
       orders: listed
         ? {
             count: listed.length,

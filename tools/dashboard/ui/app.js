@@ -404,6 +404,46 @@
       );
   }
 
+  const bytes = (value) => `${new Intl.NumberFormat('en').format(value)} B`;
+
+  /** One request's bytes: the credential's share and the rest, in words and as a bar. */
+  function carriedEntry(kind, label, carried) {
+    if (!carried) return el('p', { 'data-kind': kind }, `${label}: —`);
+    const share = carried.sent ? (100 * carried.credential) / carried.sent : 0;
+    const bar = el('span', { class: `credential ${kind}` });
+    // Through the CSSOM: the page's policy refuses inline style attributes.
+    bar.style.width = `${share.toFixed(1)}%`;
+    const back = carried.credentialReceived
+      ? `; ${bytes(carried.received)} back, ${bytes(carried.credentialReceived)} of it the renewed cookie`
+      : `; ${bytes(carried.received)} back`;
+    return el(
+      'div',
+      {
+        class: 'carried',
+        'data-kind': kind,
+        'data-sent': carried.sent,
+        'data-credential': carried.credential,
+        'data-rest': carried.rest,
+      },
+      el(
+        'p',
+        {},
+        el('strong', {}, carried.request),
+        ` sent ${bytes(carried.sent)}: ${bytes(carried.credential)} ${label}, ${bytes(carried.rest)} the rest${back}.`,
+      ),
+      el('div', { class: 'bytes-bar', 'aria-hidden': 'true' }, bar),
+    );
+  }
+
+  function renderCarried(carried) {
+    document
+      .querySelector('#carried [data-role=kinds]')
+      .replaceChildren(
+        carriedEntry('token', 'token (Authorization)', carried?.token),
+        carriedEntry('cookie', 'cookie (Cookie)', carried?.cookie),
+      );
+  }
+
   function renderYou(you) {
     document.getElementById('you-user').textContent = you.username;
     document.getElementById('you-state').textContent =
@@ -415,6 +455,7 @@
     renderToken(you.token);
     you.carts.forEach(renderCart);
     renderOrders(you.orders);
+    renderCarried(you.carried);
   }
 
   // ---- Load ---------------------------------------------------------------------------------
