@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { ExperimentReport } from '../experiment/report';
 import type { Row } from '../experiment/runner';
-import { MissingMeasurement, podKillClaims } from './claims';
+import type { BenchReport } from '../bench/report';
+import {
+  conversationClaims,
+  MissingMeasurement,
+  podKillClaims,
+} from './claims';
 import {
   CLAIMS_FILE,
   claimsBlockIn,
@@ -94,6 +99,15 @@ describe('podKillClaims', () => {
     );
     expect(() => podKillClaims(report([row('auth', {})]))).toThrow(
       /no delete-pod\/cart-legacy row/,
+    );
+  });
+});
+
+describe('conversationClaims', () => {
+  it('refuses a bench report without the conversation rows, saying how to get them', () => {
+    const report = { startedAt: 'T', rows: [] } as unknown as BenchReport;
+    expect(() => conversationClaims(report)).toThrow(
+      /no conversation rows \(run npm run bench -- --rows conversation\)/,
     );
   });
 });

@@ -1,3 +1,4 @@
+import type { BenchReport } from '../bench/report';
 import type { ExperimentReport } from '../experiment/report';
 import type { Row } from '../experiment/runner';
 
@@ -60,6 +61,36 @@ export function podKillClaims(report: ExperimentReport): MeasuredClaim[] {
       claim: "A stateless server's death costs nothing",
       measured: `order: ${failedOf(order)}, ${order.orders.kept} of ${order.orders.total} orders kept; auth: ${failedOf(auth)}, ${auth.tokens.valid} of ${auth.tokens.total} tokens still valid`,
       source: `${source}/order, auth`,
+    },
+  ];
+}
+
+const bytes = (n: number) => `${n.toLocaleString('en-US')} B`;
+
+/** The claim the bench's americano conversation measures: what the stateless request carries. */
+export function conversationClaims(report: BenchReport): MeasuredClaim[] {
+  const conversations = report.conversations;
+  const stateful = conversations?.conversations.find(
+    (c) => c.id === 'stateful',
+  );
+  const stateless = conversations?.conversations.find(
+    (c) => c.id === 'stateless',
+  );
+  if (!conversations || !stateful || !stateless) {
+    throw new MissingMeasurement(
+      `the bench report of ${report.startedAt} has no conversation rows (run npm run bench -- --rows conversation)`,
+    );
+  }
+  const steady = conversations.steadyState;
+  const whole = (c: typeof stateful) =>
+    `${c.requests} request${c.requests === 1 ? '' : 's'}, ${bytes(c.bytes.sent + c.bytes.received)}`;
+  return [
+    {
+      id: 'stateless-request-carries-more',
+      claim:
+        'A stateless request carries more: the client sends its context every time',
+      measured: `${bytes(steady.bearerHeaderBytes)} bearer header vs ${bytes(steady.cookieHeaderBytes)} cookie: +${bytes(steady.bearerExtraBytesPerRequest)} per request (+${steady.bearerExtraMBPerMillionRequests} MB per million); yet the whole order is ${whole(stateless)} stateless vs ${whole(stateful)} through the cart`,
+      source: `bench ${report.startedAt}, conversation`,
     },
   ];
 }

@@ -3,16 +3,22 @@
  * them to docs/measured-claims.json and into README.md's measured-claims block (a spec checks the
  * two agree, so the README cannot drift from the file).
  *
- *   npm run claims -- [--experiment reports/<t>.json] [--reports reports]
+ *   npm run claims -- [--experiment reports/<t>.json] [--bench reports/bench-<t>.json] [--reports reports]
  *
- * By default it takes the newest local, unsabotaged experiment report in --reports that holds
- * the rows a claim needs.
+ * By default it takes the newest local, unsabotaged experiment report and the newest bench
+ * report in --reports that hold the rows a claim needs.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { BenchReport } from '../bench/report';
 import type { ExperimentReport } from '../experiment/report';
-import { MissingMeasurement, podKillClaims } from './claims';
+import {
+  conversationClaims,
+  MissingMeasurement,
+  podKillClaims,
+  type MeasuredClaim,
+} from './claims';
 import {
   CLAIMS_FILE,
   README,
@@ -57,25 +63,32 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       experiment: { type: 'string' },
+      bench: { type: 'string' },
       reports: { type: 'string', default: join(ROOT, 'reports') },
     },
   });
   const experiments = values.experiment
     ? [values.experiment]
     : newestFirst(values.reports, /^\d{4}-.*\.json$/);
-  const podKill = firstUsable<
-    ExperimentReport,
-    ReturnType<typeof podKillClaims>
-  >(
+  const podKill = firstUsable<ExperimentReport, MeasuredClaim[]>(
     experiments,
     (report) => report.target === 'local' && report.sabotage === null,
     podKillClaims,
     'local experiment report with the delete-pod rows (npm run experiment -- --quick)',
   );
+  const benches = values.bench
+    ? [values.bench]
+    : newestFirst(values.reports, /^bench-.*\.json$/);
+  const conversation = firstUsable<BenchReport, MeasuredClaim[]>(
+    benches,
+    () => true,
+    conversationClaims,
+    'bench report with the conversation rows (npm run bench -- --rows conversation)',
+  );
   const file: ClaimsFile = {
     measuredAt: new Date().toISOString(),
-    reports: [podKill.path].map((path) => basename(path)),
-    claims: [...podKill.claims],
+    reports: [podKill.path, conversation.path].map((path) => basename(path)),
+    claims: [...podKill.claims, ...conversation.claims],
   };
   writeFileSync(CLAIMS_FILE, `${JSON.stringify(file, null, 2)}\n`);
   const block = renderClaims(file);
