@@ -5,7 +5,7 @@ import {
   copyOf,
   renderKustomization,
   type KubernetesObject,
-} from '../k8s/rendering';
+} from '../../tools/k8s-policy/rendering';
 import { kubectl, kubectlOk } from './cluster-kubectl';
 
 const ROOT = join(__dirname, '..', '..');

@@ -12,7 +12,7 @@ import {
   type LoadSample,
 } from '../../tools/client/steady-load';
 import { onceAnswered, StoryUser } from '../../tools/client/story-client';
-import { DEV_AUTH_USERS } from '../../tools/k8s/generate-dev-secrets';
+import { DEV_AUTH_USERS } from '../../tools/secrets/generate-dev-secrets';
 import { secretsIn } from '../support/secrets-in-logs';
 
 /** `alice:pw,bob:pw` → the two passwords the suite logs in with. */

@@ -8,16 +8,14 @@ import {
   parseDockerfile,
   type SkaffoldConfig,
   skaffoldSchemaProblems,
-} from './build-checks';
-import { codeFacts } from './code-facts';
-import {
+  codeFacts,
   copyOf,
   ensureDevSecrets,
   K8S_DIR,
   type KubernetesObject,
   renderKustomization,
   ROOT,
-} from './rendering';
+} from '../../tools/k8s-policy';
 
 /**
  * The Dockerfile and skaffold.yaml, checked offline: lint and schema, then tied to the code (the
@@ -219,7 +217,7 @@ describe('deliberately broken build configuration is caught by the same checks',
     const config = editableSkaffold();
     delete config.manifests.hooks;
     expect(checkSkaffold(config, dockerfile, manifests)).toEqual(
-      one(/no before-render hook runs tools\/k8s\/generate-dev-secrets.ts/),
+      one(/no before-render hook runs tools\/secrets\/generate-dev-secrets.ts/),
     );
   });
 });

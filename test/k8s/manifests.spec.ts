@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { type CodeFacts, codeFacts } from './code-facts';
 import {
+  type CodeFacts,
+  codeFacts,
   allowedConnections,
   checkAutoscalers,
   checkDisruptionBudgets,
@@ -20,8 +21,6 @@ import {
   checkShutdownAndSpread,
   type NetworkEndpoint,
   workloadsOf,
-} from './manifest-checks';
-import {
   copyOf,
   ensureDevSecrets,
   fromRoot,
@@ -30,8 +29,9 @@ import {
   kustomizations,
   renderKustomization,
   renderKustomizations,
-} from './rendering';
-import { schemaErrors, unknownFields } from './schema-checks';
+  schemaErrors,
+  unknownFields,
+} from '../../tools/k8s-policy';
 
 /**
  * Offline verification of k8s/: every kustomization rendered by `kubectl kustomize`, validated

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TokenResponse } from '@app/contracts';
-import { generateDevKey } from '../../tools/keys/generate-dev-keys';
+import { generateDevKey } from '../../tools/secrets/generate-dev-keys';
 import { TestRedisServer } from './redis-server';
 import { secretsIn } from './secrets-in-logs';
 import { ServiceProcess } from './service-process';

@@ -9,7 +9,7 @@ import {
   ROOT,
   type BuiltApp,
 } from '../build/ensure-built';
-import { generateDevKey } from '../keys/generate-dev-keys';
+import { generateDevKey } from '../secrets/generate-dev-keys';
 import { freePort } from '../lab/free-port';
 import type { StackApp } from '../lab/local-stack';
 import { residentBytes, waitForHttp, type OwnProcesses } from './processes';

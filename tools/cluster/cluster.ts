@@ -12,7 +12,7 @@ import { ROOT } from '../build/ensure-built';
 import {
   DEV_SECRETS_DIR,
   generateDevSecrets,
-} from '../k8s/generate-dev-secrets';
+} from '../secrets/generate-dev-secrets';
 import {
   ADDONS,
   CLUSTER_ADMINS_BINDING,

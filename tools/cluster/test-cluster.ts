@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import { ROOT } from '../build/ensure-built';
-import { DEV_AUTH_USERS } from '../k8s/generate-dev-secrets';
+import { DEV_AUTH_USERS } from '../secrets/generate-dev-secrets';
 import { preflight } from '../preflight/preflight';
 import { CLUSTER_PROGRAMS } from '../preflight/programs';
 import { down, ensurePrograms, up } from './cluster';

@@ -14,12 +14,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TestRedisServer } from '../../test/support/redis-server';
-import { workloadsOf } from '../../test/k8s/manifest-checks';
 import {
+  workloadsOf,
   ensureDevSecrets,
   renderKustomization,
-} from '../../test/k8s/rendering';
+} from '../k8s-policy';
 import {
   BUILT_APPS,
   bundleOf,
@@ -27,6 +26,7 @@ import {
   type BuiltApp,
 } from '../build/ensure-built';
 import { preflight } from '../preflight/preflight';
+import { RedisServer } from '../process/redis-server';
 import { ContainerRun, probe } from './container-run';
 import {
   checkImageConfig,
@@ -448,7 +448,7 @@ async function main() {
   }
 
   step('run as the manifests do (Redis: a test redis-server on the host)');
-  const redis = await TestRedisServer.start({
+  const redis = await RedisServer.start({
     password: randomBytes(16).toString('hex'),
   });
   const environment = {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { workloadsOf } from '../../test/k8s/manifest-checks';
 import {
+  workloadsOf,
   ensureDevSecrets,
   renderKustomization,
   ROOT,
-} from '../../test/k8s/rendering';
+} from '../k8s-policy';
 import { cpuQuantity, planRun, quantityToMiB, type RunPlan } from './run-plan';
 
 describe('planRun: the dev overlay read the way the kubelet runs it', () => {

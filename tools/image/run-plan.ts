@@ -3,8 +3,8 @@ import {
   dataOf,
   resolveEnvironment,
   type Workload,
-} from '../../test/k8s/manifest-checks';
-import type { KubernetesObject } from '../../test/k8s/rendering';
+  type KubernetesObject,
+} from '../k8s-policy';
 
 /** A file a Secret or ConfigMap volume projects into the container. */
 export interface ProjectedFile {

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { entryPointOf, type BuiltApp } from '../build/ensure-built';
-import { generateDevKey } from '../keys/generate-dev-keys';
+import { generateDevKey } from '../secrets/generate-dev-keys';
 import { freePort } from './free-port';
 import { createGateway, sendJson, type GatewaySettings } from './gateway';
 import type { IncomingMessage, ServerResponse } from 'node:http';

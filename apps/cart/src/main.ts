@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { bootstrapService } from '@app/platform';
 import { CartModule } from './cart.module';
 import type { CartEnvironment } from './config/cart-environment';
+import { GLOBAL_PREFIX_EXCLUSIONS } from './config/global-prefix';
 
 void bootstrapService('cart', CartModule, (app) => {
   const prefix = app
@@ -10,9 +11,5 @@ void bootstrapService('cart', CartModule, (app) => {
     .get('ROUTE_PREFIX', {
       infer: true,
     });
-  // One image, two deployments: `/cart` (Redis sessions) or `/legacy-cart` (memory sessions).
-  // Probes and /metrics stay at the root, as on every pod.
-  app.setGlobalPrefix(prefix, {
-    exclude: ['healthz/live', 'healthz/ready', 'metrics'],
-  });
+  app.setGlobalPrefix(prefix, { exclude: [...GLOBAL_PREFIX_EXCLUSIONS] });
 });

@@ -4,7 +4,7 @@ import {
   createRedisClient,
   type RedisClient,
 } from '@app/platform';
-import { TestRedisServer } from '../../../../test/support/redis-server';
+import { RedisServer } from '../../../../tools/process/redis-server';
 import type { SessionLimits } from './cart-session-store';
 import { RollingRedisStore, USER_SESSIONS_PREFIX } from './rolling-redis-store';
 
@@ -17,12 +17,12 @@ const LIMITS: SessionLimits = {
 
 /** Real Redis on a port of the test's own: the round trips are counted by Redis itself. */
 describe('RollingRedisStore: a session read is one Redis round trip', () => {
-  let server: TestRedisServer;
+  let server: RedisServer;
   let client: RedisClient;
   let store: RollingRedisStore;
 
   beforeAll(async () => {
-    server = await TestRedisServer.start();
+    server = await RedisServer.start();
     client = await createRedisClient({
       url: server.url,
     });

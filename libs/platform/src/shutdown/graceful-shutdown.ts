@@ -5,6 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadinessState } from '../health/readiness.state';
 import { counter } from '../observability/metrics';
 
+/**
+ * How long in-flight requests get once the listener is closed, unless the caller says otherwise.
+ * Exported because the manifests depend on it: terminationGracePeriodSeconds must exceed preStop +
+ * drain + this budget (tools/k8s-policy checks the inequality with this very constant).
+ */
+export const IN_FLIGHT_TIMEOUT_MS = 10_000;
+
 export interface GracefulShutdownOptions {
   /** Keep serving this long after SIGTERM, while endpoints stop routing to this pod. */
   drainMs: number;
@@ -20,7 +27,10 @@ export interface GracefulShutdownOptions {
  */
 export function installGracefulShutdown(
   app: NestExpressApplication,
-  { drainMs, inFlightTimeoutMs = 10_000 }: GracefulShutdownOptions,
+  {
+    drainMs,
+    inFlightTimeoutMs = IN_FLIGHT_TIMEOUT_MS,
+  }: GracefulShutdownOptions,
 ): void {
   const logger = new Logger('Shutdown');
   const readiness = app.get(ReadinessState);

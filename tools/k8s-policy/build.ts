@@ -1,14 +1,14 @@
 /**
  * Checks on how the images are built and deployed: the Dockerfile (lint, stages, user, command)
  * and skaffold.yaml (official schema, artifacts ↔ Dockerfile targets ↔ Deployment images).
- * Like manifest-checks.ts, each returns readable findings; none means it holds.
+ * Like the manifest checks (index.ts), each returns readable findings; none means it holds.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import type { AppName, CodeFacts } from './code-facts';
-import { workloadsOf } from './manifest-checks';
+import { workloadsOf } from './objects';
 import { type KubernetesObject, ROOT } from './rendering';
 
 // ---------------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ export function checkSkaffold(
   const hooks = (config.manifests?.hooks?.before ?? []).map((hook) =>
     (hook.host?.command ?? []).join(' '),
   );
-  const generator = 'tools/k8s/generate-dev-secrets.ts';
+  const generator = 'tools/secrets/generate-dev-secrets.ts';
   if (!hooks.some((command) => command.includes(generator)))
     problems.push(
       `skaffold: no before-render hook runs ${generator} (the overlay's secret files would be missing)`,

@@ -1,7 +1,7 @@
 /**
  * Creates the secret files the dev overlay's generators read, in a git-ignored folder (never
  * committed, never in an image). Idempotent: what exists is kept, only what is missing is made.
- * Usage: npx tsx tools/k8s/generate-dev-secrets.ts [--dir k8s/overlays/dev/secrets] [--rotate]
+ * Usage: npx tsx tools/secrets/generate-dev-secrets.ts [--dir k8s/overlays/dev/secrets] [--rotate]
  *
  *   <dir>/auth-users.env                 AUTH_USERS (the demo users the e2e suite logs in as)
  *   <dir>/cart-session-secrets.env       SESSION_SECRETS (random, 64 hex characters)
@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { existingKids, generateDevKey } from '../keys/generate-dev-keys';
+import { existingKids, generateDevKey } from './generate-dev-keys';
 
 const ROOT = join(__dirname, '..', '..');
 export const DEV_SECRETS_DIR = join(ROOT, 'k8s', 'overlays', 'dev', 'secrets');
@@ -69,7 +69,7 @@ function readActiveKid(file: string): string | undefined {
 
 function signingKeysComponent(kids: string[]): string {
   return [
-    '# Written by tools/k8s/generate-dev-secrets.ts from the .pem files next to it; do not edit.',
+    '# Written by tools/secrets/generate-dev-secrets.ts from the .pem files next to it; do not edit.',
     'apiVersion: kustomize.config.k8s.io/v1alpha1',
     'kind: Component',
     'secretGenerator:',

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { authEnvironmentSchema } from '../../apps/auth/src/config/auth-environment';
 import { cartEnvironmentSchema } from '../../apps/cart/src/config/cart-environment';
 import { readSigningKeys } from '../../apps/auth/src/keys/signing-key-files';
-import { generateDevSecrets } from '../../tools/k8s/generate-dev-secrets';
+import { generateDevSecrets } from './generate-dev-secrets';
 
-/** tools/k8s/generate-dev-secrets.ts, in a temp dir: what it writes is what the apps accept. */
+/** tools/secrets/generate-dev-secrets.ts, in a temp dir: what it writes is what the apps accept. */
 describe('dev secret generator', () => {
   let directory: string;
   const read = (file: string) => readFileSync(join(directory, file), 'utf8');

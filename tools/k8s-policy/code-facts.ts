@@ -1,10 +1,11 @@
 /**
- * What the manifests must agree with, read from the code itself (route metadata, environment
- * schemas, build layout), never restated as string lists: when the code moves, the checks move.
+ * What the manifests must agree with, taken from the code itself (route metadata, environment
+ * schemas, build layout, and the constants the code runs with: the cart's global prefix
+ * exclusions, the shutdown's in-flight budget), never restated here and never parsed out of
+ * source text: when the code moves, the checks move.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { RequestMethod, type Type } from '@nestjs/common';
 import {
   METHOD_METADATA,
@@ -13,11 +14,13 @@ import {
 } from '@nestjs/common/constants';
 import { HealthController } from '@app/platform/health/health.controller';
 import { MetricsController } from '@app/platform/observability/metrics.controller';
+import { IN_FLIGHT_TIMEOUT_MS } from '@app/platform/shutdown/graceful-shutdown';
 import { z } from 'zod';
 import { AuthModule } from '../../apps/auth/src/auth.module';
 import { authEnvironmentSchema } from '../../apps/auth/src/config/auth-environment';
 import { CartModule } from '../../apps/cart/src/cart.module';
 import { cartEnvironmentSchema } from '../../apps/cart/src/config/cart-environment';
+import { GLOBAL_PREFIX_EXCLUSIONS } from '../../apps/cart/src/config/global-prefix';
 import { orderEnvironmentSchema } from '../../apps/order/src/config/order-environment';
 import { OrderModule } from '../../apps/order/src/order.module';
 import { bundleOf } from '../../tools/build/ensure-built';
@@ -94,38 +97,16 @@ function variableNamesOf(schema: z.ZodType): string[] {
   throw new Error(`cannot list the variables of a ${schema.constructor.name}`);
 }
 
-/** `app.setGlobalPrefix(prefix, { exclude: [...] })` in main.ts, read from the source. */
-function globalPrefixExclusionsOf(app: AppName): string[] | undefined {
-  const main = readFileSync(join(ROOT, 'apps', app, 'src', 'main.ts'), 'utf8');
-  if (!main.includes('setGlobalPrefix(')) return undefined;
-  const exclude = /setGlobalPrefix\([^)]*exclude:\s*\[([^\]]*)\]/s.exec(main);
-  return [...(exclude?.[1] ?? '').matchAll(/['"`]([^'"`]+)['"`]/g)].map(
-    ([, route]) => joinRoute(route),
-  );
-}
-
 /** What the image runs: the bundle `npm run build` ends with (tools/build/bundle.ts). */
 function builtEntryPointOf(app: AppName): string {
   return relative(ROOT, bundleOf(app));
-}
-
-function inFlightBudgetSeconds(): number {
-  const source = readFileSync(
-    join(ROOT, 'libs', 'platform', 'src', 'shutdown', 'graceful-shutdown.ts'),
-    'utf8',
-  );
-  const budget = /inFlightTimeoutMs\s*=\s*([\d_]+)/.exec(source);
-  if (!budget)
-    throw new Error(
-      'graceful-shutdown.ts: the in-flight default (inFlightTimeoutMs = ...) moved; update code-facts.ts',
-    );
-  return Number(budget[1].replaceAll('_', '')) / 1000;
 }
 
 function appFacts(
   app: AppName,
   module: Type,
   environmentSchema: z.ZodType,
+  globalPrefixExclusions?: readonly string[],
 ): AppFacts {
   return {
     app,
@@ -133,7 +114,9 @@ function appFacts(
     environmentSchema,
     environmentVariables: variableNamesOf(environmentSchema),
     controllerPaths: controllerPathsOf(module),
-    globalPrefixExclusions: globalPrefixExclusionsOf(app),
+    globalPrefixExclusions: globalPrefixExclusions?.map((route) =>
+      joinRoute(route),
+    ),
     builtEntryPoint: builtEntryPointOf(app),
   };
 }
@@ -155,11 +138,17 @@ export function codeFacts(): CodeFacts {
     healthRoutes: getRoutesOf(HealthController),
     metricsRoute: metricsRouteOf(),
     apps: {
+      // auth and order set no global prefix (their main.ts is bootstrapService alone).
       auth: appFacts('auth', AuthModule, authEnvironmentSchema),
       order: appFacts('order', OrderModule, orderEnvironmentSchema),
-      cart: appFacts('cart', CartModule, cartEnvironmentSchema),
+      cart: appFacts(
+        'cart',
+        CartModule,
+        cartEnvironmentSchema,
+        GLOBAL_PREFIX_EXCLUSIONS,
+      ),
     },
-    inFlightBudgetSeconds: inFlightBudgetSeconds(),
+    inFlightBudgetSeconds: IN_FLIGHT_TIMEOUT_MS / 1000,
   };
   return facts;
 }

@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import {
   DEV_SECRETS_DIR,
   generateDevSecrets,
-} from '../../tools/k8s/generate-dev-secrets';
+} from '../secrets/generate-dev-secrets';
 
 export const ROOT = join(__dirname, '..', '..');
 export const K8S_DIR = join(ROOT, 'k8s');
@@ -66,7 +66,7 @@ function explainKubectlFailure(error: unknown, directory: string): Error {
   const failure = error as NodeJS.ErrnoException & { stderr?: string };
   if (failure.code === 'ENOENT')
     return new Error(
-      'kubectl is not on the PATH: test/k8s renders with `kubectl kustomize` (kubectl ≥ 1.30)',
+      'kubectl is not on the PATH: the manifest checks render with `kubectl kustomize` (kubectl ≥ 1.30)',
     );
   return new Error(
     `kubectl kustomize ${fromRoot(directory)} failed: ${failure.stderr?.trim() || failure.message}`,
