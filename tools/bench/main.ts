@@ -13,8 +13,8 @@
  * its own, all started here and all stopped by pid on the way out, Ctrl-C included.
  */
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -33,9 +33,13 @@ import {
 } from './footprint';
 import { measureJwtCost } from './jwt-cost';
 import { measure, type LoadPlan, type Measurement } from './measure';
+import { measureDenylistCost } from './denylist-cost';
 import { OwnProcesses } from './processes';
+import { measureRefreshTraffic } from './refresh-traffic';
 import {
   formatFootprint,
+  formatDenylistCost,
+  formatRefreshTraffic,
   formatTable,
   megabytes,
   writeReports,
@@ -44,7 +48,7 @@ import {
 } from './report';
 import { prepareFixtures, scenarios, type Scenario } from './scenarios';
 import { startBaseline } from './servers';
-import { BenchStack } from './stack';
+import { BenchStack, READER } from './stack';
 import { ratio } from './statistics';
 
 interface BenchPlan extends LoadPlan {
@@ -193,11 +197,19 @@ async function main(processes: OwnProcesses): Promise<void> {
 
   const fixtures = await prepareFixtures(stack, baselines);
   const measured: Measured[] = [];
-  // --rows a,b: only those rows (and the bare-Nest reference), e.g. to rerun one while tuning.
+  // --rows a,b: only those rows, the rows they compare with and the bare-Nest reference, e.g.
+  // to rerun one while tuning.
   const only = values.rows?.split(',').filter(Boolean);
-  const selected = scenarios(fixtures, stack).filter(
+  const all = scenarios(fixtures, stack);
+  const wanted = new Set(
+    only &&
+      all
+        .filter((scenario) => only.includes(scenario.id))
+        .flatMap((scenario) => [scenario.id, scenario.compareWith ?? '']),
+  );
+  const selected = all.filter(
     (scenario) =>
-      !only || scenario.id === 'bare-nest' || only.includes(scenario.id),
+      !only || scenario.id === 'bare-nest' || wanted.has(scenario.id),
   );
   // Warmed up like every row: a round on new connections right after another row's load read
   // ~15% lower than the bare-Nest row's own rounds, which would flatter every ratio.
@@ -234,6 +246,30 @@ async function main(processes: OwnProcesses): Promise<void> {
   }
   const rows = toRows(measured);
   const afterLoad = await memorySnapshot(stack, Object.values(baselines));
+  let denylistCost: BenchReport['denylistCost'];
+  if (!only || only.includes(DENYLIST_COST_ROW)) {
+    progress('denylist cost: two order pods, with and without, in turn');
+    denylistCost = await measureDenylistCost(
+      stack,
+      processes,
+      logDirectory,
+      fixtures.readerToken,
+      plan,
+      quick ? 4 : 8,
+    );
+    progress(formatDenylistCost(denylistCost));
+  }
+  let refreshTraffic: BenchReport['refreshTraffic'];
+  if (!only || only.includes(REFRESH_TRAFFIC_ROW)) {
+    const [auth] = await stack.pods('auth');
+    refreshTraffic = await measureRefreshTraffic(
+      await stack.podUrl('auth'),
+      auth.pid as number,
+      READER,
+      quick ? 200 : 1000,
+    );
+    progress(formatRefreshTraffic(refreshTraffic));
+  }
 
   const report: BenchReport = {
     schemaVersion: 1,
@@ -256,6 +292,8 @@ async function main(processes: OwnProcesses): Promise<void> {
       install,
     },
     jwtCost,
+    ...(denylistCost ? { denylistCost } : {}),
+    ...(refreshTraffic ? { refreshTraffic } : {}),
     caveats: CAVEATS,
   };
   const written = writeReports(report, values.out);
@@ -268,11 +306,18 @@ async function main(processes: OwnProcesses): Promise<void> {
   );
 }
 
+/** `--rows denylist-cost`, `--rows refresh-traffic`: measurements of their own, not autocannon rows. */
+const DENYLIST_COST_ROW = 'denylist-cost';
+const REFRESH_TRAFFIC_ROW = 'refresh-traffic';
+
 let stopStack: () => Promise<void> = async () => undefined;
 const processes = new OwnProcesses();
+// Logs of the pods the bench starts outside the stack (denylist-cost's order pods).
+const logDirectory = mkdtempSync(join(tmpdir(), 'what-survives-bench-logs-'));
 const cleanUp = async () => {
   await stopStack().catch(() => undefined);
   await processes.stopAll();
+  rmSync(logDirectory, { recursive: true, force: true });
 };
 
 let interrupted = false;
