@@ -96,6 +96,27 @@ describe('configuration is validated at start-up', () => {
       },
       'HOST',
     ],
+    [
+      'order',
+      {
+        REDIS_URL: 'redis://127.0.0.1:1',
+        AUTH_JWKS_URL: 'http://x/j',
+        AUTH_ISSUER: 'i',
+        AUTH_REVOCATION: 'sometimes',
+      },
+      'AUTH_REVOCATION',
+    ],
+    [
+      'auth',
+      {
+        REDIS_URL: 'redis://127.0.0.1:1',
+        AUTH_ISSUER: 'i',
+        AUTH_USERS: 'alice:alice',
+        AUTH_KEY_MODE: 'per-pod',
+        AUTH_REVOCATION: 'denylsit',
+      },
+      'AUTH_REVOCATION',
+    ],
   ] as const)(
     '%s with %j exits 1 naming %s',
     async (app, environment, variable) => {

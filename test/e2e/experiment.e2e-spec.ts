@@ -207,6 +207,47 @@ describe('npm run experiment', () => {
     });
   }, 160_000);
 
+  it('runs the logout family on both settings (and short tokens): rows pass, in the JSON and the HTML', async () => {
+    const run = await runExperiment([
+      '--quick',
+      '--users',
+      '2',
+      '--scenario',
+      'logout',
+    ]);
+    directories.push(run.out);
+    const differing = run.stdout
+      .split('\n')
+      .filter((line) => line.includes('FAIL'));
+    expect({ code: run.code, differing }).toEqual({ code: 0, differing: [] });
+    const { json, html } = reportIn(run.out);
+    expect(validateReport(json)).toBe(true);
+    expect(validateReport.errors ?? []).toEqual([]);
+    const bySetting = Object.fromEntries(
+      json.rows.map(
+        (row: {
+          scenario: string;
+          revocation: { replicas: number; replicasAccepting: number };
+        }) => [row.scenario, row.revocation],
+      ),
+    );
+    expect(Object.keys(bySetting)).toEqual([
+      'logout',
+      'logout-denylist',
+      'logout-short-tokens',
+    ]);
+    // Stateless: every replica took the logged-out token; with the denylist, none did.
+    expect(bySetting.logout.replicasAccepting).toBe(bySetting.logout.replicas);
+    expect(bySetting.logout.replicas).toBeGreaterThan(1);
+    expect(bySetting['logout-denylist']).toMatchObject({
+      refusedAtOnce: true,
+      replicasAccepting: 0,
+    });
+    expect(bySetting['logout-short-tokens'].replicasAcceptingAtEnd).toBe(0);
+    for (const scenario of Object.keys(bySetting))
+      expect(html).toContain(`<td>${scenario}</td>`);
+  }, 160_000);
+
   it('refuses an unknown scenario with a one-line error and exit 2', async () => {
     const run = await new Promise<{ code: number; stderr: string }>((resolve) =>
       execFile(

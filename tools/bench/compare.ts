@@ -13,16 +13,15 @@
  *   npm run bench:compare -- --cycles 12 HEAD~1 HEAD
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, openSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../build/ensure-built';
-import { freePort } from '../lab/free-port';
 import { preflight } from '../preflight/preflight';
-import { benchAppEnvironment } from './footprint';
 import { measure, type LoadTarget } from './measure';
-import { cpuMilliseconds, OwnProcesses, waitForHttp } from './processes';
+import { startOrderPod } from './order-pod';
+import { cpuMilliseconds, OwnProcesses } from './processes';
 import { startBaseline } from './servers';
 import { BenchStack, READER } from './stack';
 import { median } from './statistics';
@@ -55,30 +54,6 @@ function buildOrderBundle(commit: string, directory: string): string {
       stdio: 'ignore',
     });
   }
-}
-
-async function startOrderPod(
-  bundle: string,
-  name: string,
-  stack: BenchStack,
-  processes: OwnProcesses,
-  logDirectory: string,
-): Promise<{ url: string; pid: number }> {
-  const port = await freePort();
-  const log = openSync(join(logDirectory, `${name}.log`), 'w');
-  const started = performance.now();
-  const child = processes.spawn(process.execPath, [bundle], {
-    // Request lines logged, as in the local stack.
-    env: {
-      ...benchAppEnvironment('order', stack),
-      LOG_LEVEL: 'log',
-      POD_NAME: name,
-      PORT: String(port),
-    },
-    stdio: ['ignore', log, log],
-  });
-  await waitForHttp(port, '/healthz/ready', started, 30_000, child);
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid as number };
 }
 
 async function main(): Promise<void> {

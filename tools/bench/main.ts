@@ -16,8 +16,8 @@
  * its own, all started here and all stopped by pid on the way out, Ctrl-C included.
  */
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -40,20 +40,24 @@ import {
   type ConversationReport,
 } from './conversation';
 import { formatConversations } from './conversation-table';
+import { measureDenylistCost } from './denylist-cost';
 import { measureJwtCost } from './jwt-cost';
 import { measure, type LoadPlan, type Measurement } from './measure';
 import { OwnProcesses } from './processes';
+import { measureRefreshTraffic } from './refresh-traffic';
 import {
+  formatDenylistCost,
   formatFootprint,
+  formatRefreshTraffic,
   formatTable,
   megabytes,
   writeReports,
   type BenchReport,
   type Row,
 } from './report';
-import { prepareFixtures, scenarios, type Scenario } from './scenarios';
+import { login, prepareFixtures, scenarios, type Scenario } from './scenarios';
 import { startBaseline, type RunningServer } from './servers';
-import { BenchStack } from './stack';
+import { BenchStack, READER } from './stack';
 import { ratio } from './statistics';
 
 interface BenchPlan extends LoadPlan {
@@ -65,9 +69,20 @@ interface BenchPlan extends LoadPlan {
   conversation: ConversationPlan;
 }
 
-/** `--rows` names that are not autocannon rows: the conversation section, the start-up times. */
+/**
+ * `--rows` names that are not autocannon rows: the conversation section, the start-up times,
+ * the denylist's cost and the refresh traffic of short tokens.
+ */
 const CONVERSATION = 'conversation';
 const STARTUP = 'startup';
+const DENYLIST_COST = 'denylist-cost';
+const REFRESH_TRAFFIC = 'refresh-traffic';
+const MEASUREMENTS_OF_THEIR_OWN = [
+  CONVERSATION,
+  STARTUP,
+  DENYLIST_COST,
+  REFRESH_TRAFFIC,
+];
 
 const PLANS: Record<'quick' | 'full', BenchPlan> = {
   // Under two minutes on the 2-core machine, start-up and footprint included (autocannon
@@ -192,7 +207,7 @@ async function main(processes: OwnProcesses): Promise<void> {
   // `startup` — e.g. to rerun one while tuning. Without --rows: everything.
   const only = values.rows?.split(',').filter(Boolean);
   const throughputRows = only?.filter(
-    (id) => id !== CONVERSATION && id !== STARTUP,
+    (id) => !MEASUREMENTS_OF_THEIR_OWN.includes(id),
   );
   const runRows = !throughputRows || throughputRows.length > 0;
   // The baselines start while the stack boots: neither is timed, and start-ups are timed after.
@@ -234,6 +249,30 @@ async function main(processes: OwnProcesses): Promise<void> {
     : [];
   const rows = toRows(measured);
   const afterLoad = await memorySnapshot(stack, baselineServers);
+  let denylistCost: BenchReport['denylistCost'];
+  if (!only || only.includes(DENYLIST_COST)) {
+    progress('denylist cost: two order pods, with and without, in turn');
+    denylistCost = await measureDenylistCost(
+      stack,
+      processes,
+      logDirectory,
+      await login(await stack.podUrl('auth'), READER.username, READER.password),
+      plan,
+      quick ? 4 : 8,
+    );
+    progress(formatDenylistCost(denylistCost));
+  }
+  let refreshTraffic: BenchReport['refreshTraffic'];
+  if (!only || only.includes(REFRESH_TRAFFIC)) {
+    const [auth] = await stack.pods('auth');
+    refreshTraffic = await measureRefreshTraffic(
+      await stack.podUrl('auth'),
+      auth.pid as number,
+      READER,
+      quick ? 200 : 1000,
+    );
+    progress(formatRefreshTraffic(refreshTraffic));
+  }
 
   const report: BenchReport = {
     schemaVersion: 1,
@@ -257,6 +296,8 @@ async function main(processes: OwnProcesses): Promise<void> {
       install,
     },
     jwtCost,
+    ...(denylistCost ? { denylistCost } : {}),
+    ...(refreshTraffic ? { refreshTraffic } : {}),
     caveats: CAVEATS,
   };
   const written = writeReports(report, values.out);
@@ -285,9 +326,17 @@ async function measureRows(
   const nest = baselines.nest;
   const measured: Measured[] = [];
   const fixtures = await prepareFixtures(stack, baselines);
-  const selected = scenarios(fixtures, stack).filter(
+  const all = scenarios(fixtures, stack);
+  // A row named by --rows brings the row it is compared with.
+  const wanted = new Set(
+    only &&
+      all
+        .filter((scenario) => only.includes(scenario.id))
+        .flatMap((scenario) => [scenario.id, scenario.compareWith ?? '']),
+  );
+  const selected = all.filter(
     (scenario) =>
-      !only || scenario.id === 'bare-nest' || only.includes(scenario.id),
+      !only || scenario.id === 'bare-nest' || wanted.has(scenario.id),
   );
   // Warmed up like every row: a round on new connections right after another row's load read
   // ~15% lower than the bare-Nest row's own rounds, which would flatter every ratio.
@@ -327,9 +376,12 @@ async function measureRows(
 
 let stopStack: () => Promise<void> = async () => undefined;
 const processes = new OwnProcesses();
+// Logs of the pods the bench starts outside the stack (denylist-cost's order pods).
+const logDirectory = mkdtempSync(join(tmpdir(), 'what-survives-bench-logs-'));
 const cleanUp = async () => {
   await stopStack().catch(() => undefined);
   await processes.stopAll();
+  rmSync(logDirectory, { recursive: true, force: true });
 };
 
 let interrupted = false;

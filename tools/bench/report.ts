@@ -5,6 +5,8 @@ import { conversationsHtml } from './conversation-table';
 import type { InstallSize, MemorySample, StartupTimes } from './footprint';
 import type { JwtCost } from './jwt-cost';
 import type { LoadPlan, Measurement } from './measure';
+import type { DenylistCost } from './denylist-cost';
+import type { RefreshTraffic } from './refresh-traffic';
 import type { Group } from './scenarios';
 
 export interface Row {
@@ -44,6 +46,10 @@ export interface BenchReport {
     install: InstallSize;
   };
   jwtCost: JwtCost[];
+  /** What AUTH_REVOCATION=denylist costs per request (`--rows denylist-cost`, or every row). */
+  denylistCost?: DenylistCost;
+  /** What short access tokens cost in refreshes (`--rows refresh-traffic`, or every row). */
+  refreshTraffic?: RefreshTraffic;
   caveats: string[];
 }
 
@@ -145,6 +151,23 @@ export function formatFootprint(report: BenchReport): string {
   ].join('\n');
 }
 
+export function formatDenylistCost(cost: DenylistCost): string {
+  const side = (name: string, s: DenylistCost['with']) =>
+    `${name} ${number(s.requestsPerSecond)} req/s, ${number(s.cpuMicrosecondsPerRequest)} µs CPU, ${number(s.redisCommandsPerRequest, 2)} Redis commands per request`;
+  return `denylist cost, ${cost.route} (${cost.cycles} cycles of ${cost.roundSeconds} s, in turn): ${side('without', cost.without)}; ${side('with', cost.with)}; with ÷ without: req/s ${ratioText(cost.requestsPerSecondRatio)}, CPU per request ${ratioText(cost.cpuPerRequestRatio)}`;
+}
+
+/** "refresh: 412 B sent + 596 B received, 1.1 ms auth CPU; per user-hour: 60 s tokens ..." */
+export function formatRefreshTraffic(traffic: RefreshTraffic): string {
+  const perHour = traffic.perUserHour
+    .map(
+      (hour) =>
+        `${hour.accessTokenLifetimeSeconds} s tokens ${number(hour.refreshes)} refreshes, ${number(hour.bytes / 1024, 1)} kB, ${number(hour.authCpuMilliseconds, 1)} ms auth CPU`,
+    )
+    .join(' vs ');
+  return `refresh (median of ${traffic.refreshes}, on the socket): ${number(traffic.requestBytes)} B sent + ${number(traffic.responseBytes)} B received, ${number(traffic.authCpuMicroseconds)} µs auth CPU, p50 ${number(traffic.latencyMs.p50, 2)} ms; per user-hour: ${perHour}`;
+}
+
 function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"]/g,
@@ -239,10 +262,39 @@ ${memory.map((sample) => `<tr><td>${escapeHtml(sample.process)}</td><td class="n
 <table><thead><tr><th>alg</th><th>verify µs</th><th>sign µs</th></tr></thead><tbody>
 ${report.jwtCost.map((cost) => `<tr><td>${cost.alg}</td><td class="n">${number(cost.verifyMicroseconds)}</td><td class="n">${number(cost.signMicroseconds)}</td></tr>`).join('\n')}
 </tbody></table>
+${denylistCostHtml(report.denylistCost)}
+${refreshTrafficHtml(report.refreshTraffic)}
 <h2>Caveats</h2>
 <ul>${report.caveats.map((caveat) => `<li>${escapeHtml(caveat)}</li>`).join('')}</ul>
 </body></html>
 `;
+}
+
+function denylistCostHtml(cost: DenylistCost | undefined): string {
+  if (!cost) return '';
+  const row = (name: string, side: DenylistCost['with']) =>
+    `<tr><td>${name}</td><td class="n">${number(side.requestsPerSecond)}</td><td class="n">${number(side.cpuMicrosecondsPerRequest)}</td><td class="n">${number(side.redisCommandsPerRequest, 2)}</td></tr>`;
+  return `<h2>Taking a token back: what the denylist costs per request</h2>
+<p>${escapeHtml(cost.route)} on two order pods of the same bundle, Redis and token, one with <code>AUTH_REVOCATION=denylist</code>, loaded in turn (${cost.cycles} cycles of ${cost.roundSeconds} s). With ÷ without, median of the cycles: <b>req/s ${ratioText(cost.requestsPerSecondRatio)}</b>, <b>CPU per request ${ratioText(cost.cpuPerRequestRatio)}</b>.</p>
+<table><thead><tr><th>AUTH_REVOCATION</th><th>req/s</th><th>CPU µs per request</th><th>Redis commands per request</th></tr></thead><tbody>
+${row('none', cost.without)}
+${row('denylist', cost.with)}
+</tbody></table>`;
+}
+
+function refreshTrafficHtml(traffic: RefreshTraffic | undefined): string {
+  if (!traffic) return '';
+  const hours = traffic.perUserHour
+    .map(
+      (hour) =>
+        `<tr><td class="n">${hour.accessTokenLifetimeSeconds} s</td><td class="n">${number(hour.refreshes)}</td><td class="n">${number(hour.bytes / 1024, 1)}</td><td class="n">${number(hour.authCpuMilliseconds, 1)}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Short access tokens: the refresh traffic they cost</h2>
+<p>One refresh (median of ${traffic.refreshes}, counted on the socket): ${number(traffic.requestBytes)} B sent, ${number(traffic.responseBytes)} B received; ${number(traffic.authCpuMicroseconds)} µs of the auth pod's CPU; p50 ${number(traffic.latencyMs.p50, 2)} ms. An active user refreshes once per access-token lifetime:</p>
+<table><thead><tr><th>lifetime</th><th>refreshes per user-hour</th><th>kB per user-hour</th><th>auth CPU ms per user-hour</th></tr></thead><tbody>
+${hours}
+</tbody></table>`;
 }
 
 export function writeReports(

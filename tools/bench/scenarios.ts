@@ -67,7 +67,11 @@ async function postJson<T>(
   };
 }
 
-async function login(authUrl: string, username: string, password: string) {
+export async function login(
+  authUrl: string,
+  username: string,
+  password: string,
+) {
   const { body } = await postJson<TokenResponse>(`${authUrl}/auth/login`, {
     username,
     password,

@@ -50,6 +50,24 @@ export class StoryUser {
     return response;
   }
 
+  /** The refresh token in the body, the access token as bearer (for AUTH_REVOCATION=denylist). */
+  logout(): Promise<StoryResponse> {
+    return this.request('POST', '/auth/logout', {
+      body: { refresh_token: this.tokens?.refresh_token ?? '' },
+      headers: this.bearer,
+    });
+  }
+
+  async refresh(): Promise<StoryResponse<TokenResponse>> {
+    const response = await this.request<TokenResponse>(
+      'POST',
+      '/auth/refresh',
+      { body: { refresh_token: this.tokens?.refresh_token ?? '' } },
+    );
+    if (response.status === 200) this.tokens = response.body;
+    return response;
+  }
+
   placeOrder(
     items: Array<{ sku: string; qty: number }>,
     payment: 'card' | 'cash',

@@ -78,7 +78,7 @@ export function accountsOf(users: string): [Account, Account] {
 /**
  * The live lab dashboard: the page (`GET /_lab/ui`), its server-sent events (`GET /_lab/events`:
  * pods, per-app successes and failures per second, the "you" panel) and its actions
- * (`POST /_lab/kills`, `PUT /_lab/load`, `POST /_lab/you/reset`). Pods and kills go through the
+ * (`POST /_lab/kills`, `PUT /_lab/load`, `POST /_lab/you/reset`, `POST /_lab/you/logout`). Pods and kills go through the
  * cluster driver; the virtual users and the demo user live here, in the lab process. Nothing runs
  * until a page is open.
  */
@@ -174,6 +174,11 @@ export class Dashboard implements LabExtension {
         );
       case '/_lab/you':
         return route(['GET'], () => send(response, 200, this.you.view));
+      case '/_lab/you/logout':
+        return route(['POST'], async () => {
+          const view = await this.you.logout().catch(() => this.you.view);
+          send(response, 200, view);
+        });
       case '/_lab/you/reset':
         return route(['POST'], async () => {
           const view = await this.you.reset().catch(() => this.you.view);

@@ -74,6 +74,21 @@ export interface YouView {
     /** Does `order` still accept it (the last `GET /orders`)? */
     accepted: boolean;
   };
+  /** After "Log out": what order makes of the access token the user logged out with. */
+  logout?: {
+    at: string;
+    /** `POST /auth/logout` (refresh token + the access token as bearer) → its status. */
+    detail: string;
+    oldToken: {
+      accepted: boolean;
+      /** exp − now while order still accepts it (the stateless window); 0 once refused. */
+      secondsLeft: number;
+      /** Refused on the first look after the logout (AUTH_REVOCATION=denylist). */
+      refusedAtOnce: boolean;
+      /** The last look, e.g. `GET /orders → 401 token revoked`. */
+      lastCheck: string;
+    };
+  };
   carts: CartPanel[];
   orders: {
     count: number;
@@ -167,6 +182,35 @@ export class DemoUser {
     this.current = this.blank();
     this.started = false;
     return this.refresh();
+  }
+
+  /**
+   * "Log out": the refresh token's family is revoked, and with AUTH_REVOCATION=denylist the
+   * access token too. The user keeps the old access token, and every look from now on shows
+   * whether order still takes it, and for how long its `exp` would let it.
+   */
+  async logout(): Promise<YouView> {
+    await this.pending?.catch(() => undefined);
+    if (!this.story.tokens) return this.current;
+    const answer = await this.story.logout();
+    this.current = {
+      ...this.current,
+      logout: {
+        at: new Date().toISOString(),
+        detail: `POST /auth/logout → ${answer.status || 'no answer'}`,
+        oldToken: {
+          accepted: true,
+          secondsLeft: 0,
+          refusedAtOnce: false,
+          lastCheck: 'not checked yet',
+        },
+      },
+    };
+    const firstLook = await this.refresh();
+    if (firstLook.logout)
+      firstLook.logout.oldToken.refusedAtOnce =
+        !firstLook.logout.oldToken.accepted;
+    return firstLook;
   }
 
   /** One look at everything (the first one builds it); concurrent callers share the look. */
@@ -265,6 +309,10 @@ export class DemoUser {
     const listed = orders.status === 200 ? orders.body : undefined;
     this.current = {
       ...this.current,
+      logout: this.current.logout && {
+        ...this.current.logout,
+        oldToken: this.oldTokenAfterLogout(orders),
+      },
       state: 'ready',
       error: undefined,
       token: this.current.token && {
@@ -293,5 +341,27 @@ export class DemoUser {
           },
     };
     return this.current;
+  }
+
+  private oldTokenAfterLogout(
+    orders: StoryResponse<unknown>,
+  ): NonNullable<YouView['logout']>['oldToken'] {
+    const previous = this.current.logout!.oldToken;
+    const exp = Number(this.current.token?.claims.exp);
+    const accepted = orders.status === 200;
+    const message =
+      orders.status !== 200 &&
+      typeof (orders.body as { message?: unknown })?.message === 'string'
+        ? ` ${(orders.body as { message: string }).message}`
+        : '';
+    return {
+      ...previous,
+      accepted,
+      secondsLeft:
+        accepted && Number.isFinite(exp)
+          ? Math.max(0, Math.round(exp - Date.now() / 1000))
+          : 0,
+      lastCheck: `GET /orders → ${orders.status || 'no answer'}${message}`,
+    };
   }
 }

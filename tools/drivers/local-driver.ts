@@ -69,6 +69,16 @@ export class LocalDriver implements ClusterDriver {
     );
   }
 
+  /** Each running pod of `app` with its own address, around the gateway (loopback only). */
+  async podUrls(app: string): Promise<Array<{ pod: PodSummary; url: string }>> {
+    return (await this.listPods(app))
+      .filter((pod) => pod.status === 'Running')
+      .map((pod) => ({
+        pod,
+        url: `http://127.0.0.1:${(pod as PodSummary & { port?: number }).port}`,
+      }));
+  }
+
   async scrapeMetrics(): Promise<Array<{ pod: PodSummary; text: string }>> {
     const pods = (await this.listPods()).filter(
       (pod) => pod.app !== 'redis' && pod.status === 'Running',

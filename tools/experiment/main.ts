@@ -22,8 +22,15 @@ import {
   writeReports,
   type ExperimentReport,
 } from './report';
+import { runProbe } from './probe-runner';
 import { expectationFor, runWindow, type Row, type Timeline } from './runner';
-import { selectScenarios, type Scenario, type StackVariant } from './scenarios';
+import {
+  selectScenarios,
+  SHORT_ACCESS_TOKEN_SECONDS,
+  VERIFIER_CLOCK_TOLERANCE_SECONDS,
+  type Scenario,
+  type StackVariant,
+} from './scenarios';
 import { VirtualUser, virtualUserAccounts } from './virtual-users';
 
 const SABOTAGES = ['redis-without-aof', 'auth-per-pod'] as const;
@@ -51,18 +58,36 @@ function stackOptions(
       variant === 'auth-per-pod' || sabotage === 'auth-per-pod'
         ? 'per-pod'
         : 'shared',
-    // Verifiers refetch the JWKS for an unknown kid at most once per cooldown (30 s by default);
-    // a window of this experiment is shorter, so the per-pod stack lets them refetch at once.
-    environment:
-      variant === 'auth-per-pod'
-        ? Object.fromEntries(
-            (['order', 'cart', 'cart-legacy'] as const).map((app) => [
-              app,
-              { AUTH_JWKS_COOLDOWN_SECONDS: '1' },
-            ]),
-          )
-        : undefined,
+    authRevocation: variant === 'revocation-denylist' ? 'denylist' : 'none',
+    environment: variantEnvironment(variant, quick),
   };
+}
+
+const VERIFIERS = ['order', 'cart', 'cart-legacy'] as const;
+
+function variantEnvironment(
+  variant: StackVariant,
+  quick: boolean,
+): LocalStackOptions['environment'] {
+  const onVerifiers = (environment: Record<string, string>) =>
+    Object.fromEntries(VERIFIERS.map((app) => [app, environment]));
+  // Verifiers refetch the JWKS for an unknown kid at most once per cooldown (30 s by default);
+  // a window of this experiment is shorter, so the per-pod stack lets them refetch at once.
+  if (variant === 'auth-per-pod')
+    return onVerifiers({ AUTH_JWKS_COOLDOWN_SECONDS: '1' });
+  if (variant === 'short-access-tokens')
+    return {
+      auth: {
+        AUTH_ACCESS_TOKEN_TTL_SECONDS: String(
+          SHORT_ACCESS_TOKEN_SECONDS[quick ? 'quick' : 'full'],
+        ),
+      },
+      // Stated, not assumed: the row's bound is the lifetime plus this tolerance.
+      ...onVerifiers({
+        AUTH_CLOCK_TOLERANCE_SECONDS: String(VERIFIER_CLOCK_TOLERANCE_SECONDS),
+      }),
+    };
+  return undefined;
 }
 
 async function main(): Promise<number> {
@@ -170,19 +195,25 @@ async function main(): Promise<number> {
       for (const scenario of scenarios.filter(
         (candidate: Scenario) => candidate.variant === variant,
       )) {
-        const result = await runWindow(scenario, driver, users, {
-          leadMs: quick ? 400 : 1500,
-          settleMs: quick ? 600 : 2000,
-          // A container the kubelet restarts again within 10 minutes waits out its crash-loop
-          // back-off first (10 s, 20 s, 40 s, ...): kill-all after crash meets it on a cluster.
-          readyTimeoutMs: target === 'k8s' ? 90_000 : 30_000,
-          progress,
-        });
+        const result: { rows: Row[]; timeline?: Timeline } =
+          scenario.kind === 'probe'
+            ? await runProbe(scenario, driver, users, { quick, progress })
+            : await runWindow(scenario, driver, users, {
+                leadMs: quick ? 400 : 1500,
+                settleMs: quick ? 600 : 2000,
+                // A container the kubelet restarts again within 10 minutes waits out its
+                // crash-loop back-off first (10 s, 20 s, 40 s, ...): kill-all after crash meets
+                // it on a cluster.
+                readyTimeoutMs: target === 'k8s' ? 90_000 : 30_000,
+                progress,
+              });
         rows.push(...result.rows);
-        timelines.push(result.timeline);
-        const moved = describeDeltas(result.timeline.metricDeltas);
-        if (moved.length)
-          progress(`${scenario.name}: metric deltas: ${moved.join('; ')}`);
+        if (result.timeline) {
+          timelines.push(result.timeline);
+          const moved = describeDeltas(result.timeline.metricDeltas);
+          if (moved.length)
+            progress(`${scenario.name}: metric deltas: ${moved.join('; ')}`);
+        }
         for (const row of result.rows)
           progress(
             `${row.pass ? 'ok  ' : 'FAIL'} ${row.scenario}/${row.app}: ${row.observed}`,

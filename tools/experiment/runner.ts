@@ -9,9 +9,9 @@ import type { ClusterDriver } from '../drivers/cluster-driver';
 import { LocalDriver } from '../drivers/local-driver';
 import type {
   Disrupted,
+  DisruptionScenario,
   Observation,
   RowExpectation,
-  Scenario,
 } from './scenarios';
 import { deltas, snapshot } from './metric-deltas';
 import type { VirtualUser } from './virtual-users';
@@ -114,7 +114,7 @@ async function readyCount(driver: ClusterDriver, app: string): Promise<number> {
  * replacements, keep the traffic going a little, then check what every user still has.
  */
 export async function runWindow(
-  scenario: Scenario,
+  scenario: DisruptionScenario,
   driver: ClusterDriver,
   users: VirtualUser[],
   options: WindowOptions,

@@ -2,12 +2,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StoryUser } from '../client/story-client';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import type { LocalDriver } from '../drivers/local-driver';
+import type { ProbeSettings, RevocationObservation } from './logout-probe';
 
 export const APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
 export type RowApp = (typeof APPS)[number] | 'redis';
 
 /** Which local stack a scenario needs (a cluster target runs whatever is deployed). */
-export type StackVariant = 'base' | 'redis-without-aof' | 'auth-per-pod';
+export type StackVariant =
+  | 'base'
+  | 'redis-without-aof'
+  | 'auth-per-pod'
+  | 'revocation-denylist'
+  | 'short-access-tokens';
+
+/** The short-token stack's access-token lifetime (AUTH_ACCESS_TOKEN_TTL_SECONDS): quick, full. */
+export const SHORT_ACCESS_TOKEN_SECONDS = { quick: 15, full: 60 } as const;
+/** AUTH_CLOCK_TOLERANCE_SECONDS of the verifiers (their default): a token lives this much past exp. */
+export const VERIFIER_CLOCK_TOLERANCE_SECONDS = 5;
 
 export interface Disrupted {
   app: string;
@@ -41,6 +52,8 @@ export interface Observation {
   orders?: { kept: number; total: number; duplicates: number };
   restartedInPlace?: boolean;
   replacedUnderNewName?: boolean;
+  /** Probe rows (`logout`): what happened to a logged-out access token. */
+  revocation?: RevocationObservation;
 }
 
 export interface RowExpectation {
@@ -95,10 +108,18 @@ async function presentReplacementKey(
   }
 }
 
-export interface Scenario {
+interface ScenarioBasics {
   name: string;
   title: string;
   variant: StackVariant;
+  /** `--scenario <family>` selects every scenario of the family (one per stack variant). */
+  family?: string;
+  rows: RowExpectation[];
+}
+
+/** Steady load from every virtual user, a disruption of pods, then what each user kept (runner.ts). */
+export interface DisruptionScenario extends ScenarioBasics {
+  kind: 'disruption';
   /** Carts are only built where the bearer tokens can be verified (not with per-pod keys). */
   buildsCarts: boolean;
   disrupt(
@@ -106,8 +127,19 @@ export interface Scenario {
     pick: (app: string) => Promise<PodSummary[]>,
     context: DisruptionContext,
   ): Promise<Array<{ app: string; pods: PodSummary[] }>>;
-  rows: RowExpectation[];
 }
+
+/**
+ * No pod is disrupted: one user does something (log out) and every replica of an app is asked,
+ * around the gateway, what it makes of it (probe-runner.ts). Local stack only: a cluster's entry
+ * point does not let a client choose the pod.
+ */
+export interface ProbeScenario extends ScenarioBasics {
+  kind: 'probe';
+  probe(quick: boolean): ProbeSettings;
+}
+
+export type Scenario = DisruptionScenario | ProbeScenario;
 
 const noFailures = (o: Observation) => o.requests.failed === 0;
 const allTokens = (o: Observation) => o.tokens.valid === o.tokens.total;
@@ -212,7 +244,7 @@ function singlePodRows(
 const onePodOfEachApp =
   (
     action: (driver: ClusterDriver, name: string) => Promise<void>,
-  ): Scenario['disrupt'] =>
+  ): DisruptionScenario['disrupt'] =>
   async (driver, pick) => {
     // The pod restarted least: a container the kubelet restarted recently would come back
     // only after its crash-loop back-off (10 s, then 20 s, ...), not what this row measures.
@@ -232,16 +264,111 @@ const onePodOfEachApp =
     return targets;
   };
 
-const killRedis: Scenario['disrupt'] = async (driver, pick) => {
+const killRedis: DisruptionScenario['disrupt'] = async (driver, pick) => {
   const pods = await pick('redis');
   await Promise.all(pods.map((pod) => driver.killProcess(pod.name)));
   return [{ app: 'redis', pods }];
 };
 
+const revoked = (o: Observation) => o.revocation!;
+const TOKEN_CARRIES_ITSELF =
+  'the token carries its own validity: no replica asks anyone whether it was taken back';
+
+/**
+ * Log in, log out, keep showing the access token to every order replica: the price of stateless
+ * login, and the two ways out (state brought back; a shorter life).
+ */
+const LOGOUT_SCENARIOS: ProbeScenario[] = [
+  {
+    name: 'logout',
+    family: 'logout',
+    kind: 'probe',
+    title:
+      'log out, keep using the access token on every order replica (AUTH_REVOCATION=none)',
+    variant: 'base',
+    // Not until exp (15 min): long enough to see it accepted on every replica, the rest is exp.
+    probe: (quick) => ({
+      setting: 'none',
+      boundMs: quick ? 3000 : 10_000,
+      intervalMs: 250,
+    }),
+    rows: [
+      {
+        app: 'order',
+        expected:
+          'accepted on every replica for the whole probe, still valid until exp; the refresh token is dead',
+        why: TOKEN_CARRIES_ITSELF,
+        holds: (o) =>
+          revoked(o).replicasAccepting === revoked(o).replicas &&
+          revoked(o).replicasAcceptingAtEnd === revoked(o).replicas &&
+          o.requests.sent === o.requests.byStatus['200'] &&
+          revoked(o).remainingLifetimeSeconds > 0 &&
+          revoked(o).refreshRefusedAfterLogout,
+      },
+    ],
+  },
+  {
+    name: 'logout-denylist',
+    family: 'logout',
+    kind: 'probe',
+    title:
+      'log out with AUTH_REVOCATION=denylist: the jti goes to Redis, every verifier looks it up',
+    variant: 'revocation-denylist',
+    probe: () => ({ setting: 'denylist', boundMs: 3000, intervalMs: 250 }),
+    rows: [
+      {
+        app: 'order',
+        expected:
+          'refused (401 token revoked) by every replica on the first request after logout, cached or not',
+        why: 'state came back: the denylist in Redis, one lookup per request on every replica',
+        holds: (o) =>
+          revoked(o).refusedAtOnce &&
+          revoked(o).replicasAccepting === 0 &&
+          revoked(o).refusals.join() === 'token revoked' &&
+          revoked(o).refreshRefusedAfterLogout,
+      },
+    ],
+  },
+  {
+    name: 'logout-short-tokens',
+    family: 'logout',
+    kind: 'probe',
+    title:
+      'log out with short access tokens (the client refreshes): accepted until a near exp',
+    variant: 'short-access-tokens',
+    probe: (quick) => ({
+      setting: 'none',
+      boundMs:
+        (SHORT_ACCESS_TOKEN_SECONDS[quick ? 'quick' : 'full'] +
+          VERIFIER_CLOCK_TOLERANCE_SECONDS +
+          5) *
+        1000,
+      intervalMs: 250,
+    }),
+    rows: [
+      {
+        app: 'order',
+        expected: `accepted after logout for at most the token's lifetime (+ ${VERIFIER_CLOCK_TOLERANCE_SECONDS} s clock tolerance), then refused (401 token expired) by every replica`,
+        why: 'still stateless: the window is the lifetime, paid for with a refresh per lifetime per user',
+        holds: (o) =>
+          revoked(o).refreshedBeforeLogout &&
+          revoked(o).acceptedForMs <=
+            (revoked(o).accessTokenLifetimeSeconds +
+              VERIFIER_CLOCK_TOLERANCE_SECONDS) *
+              1000 &&
+          revoked(o).replicasAcceptingAtEnd === 0 &&
+          revoked(o).refusals.join() === 'token expired' &&
+          revoked(o).refreshRefusedAfterLogout,
+      },
+    ],
+  },
+];
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'delete-pod',
     title: 'kubectl delete pod --grace-period=0 --force (one pod of each app)',
+    kind: 'disruption',
     variant: 'base',
     buildsCarts: true,
     disrupt: onePodOfEachApp((driver, name) => driver.deletePod(name, 0)),
@@ -254,6 +381,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'crash',
     title:
       'the process dies (kill -9 of one pod of each app): restarted in place',
+    kind: 'disruption',
     variant: 'base',
     buildsCarts: true,
     disrupt: onePodOfEachApp((driver, name) => driver.killProcess(name)),
@@ -266,6 +394,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'graceful-delete',
     title: 'kubectl delete pod (SIGTERM, drain) of one pod of each app',
+    kind: 'disruption',
     variant: 'base',
     buildsCarts: true,
     disrupt: onePodOfEachApp((driver, name) => driver.deletePod(name, 10)),
@@ -274,6 +403,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'kill-all',
     title: 'SIGKILL every pod of every app at once',
+    kind: 'disruption',
     variant: 'base',
     buildsCarts: true,
     disrupt: async (driver, pick) => {
@@ -318,6 +448,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'redis-kill',
     title: 'SIGKILL the Redis pod, persistence (AOF) on',
+    kind: 'disruption',
     variant: 'base',
     buildsCarts: true,
     disrupt: killRedis,
@@ -333,6 +464,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'redis-kill-without-aof',
     title: 'SIGKILL the Redis pod, persistence off (a cache that forgets)',
+    kind: 'disruption',
     variant: 'redis-without-aof',
     buildsCarts: true,
     disrupt: killRedis,
@@ -354,6 +486,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'auth-per-pod',
     title:
       'AUTH_KEY_MODE=per-pod: delete one auth pod (each pod signed with its own key)',
+    kind: 'disruption',
     variant: 'auth-per-pod',
     buildsCarts: false,
     // The pod whose key signed most of the users' tokens: deleting another one would leave
@@ -384,6 +517,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'legacy-without-affinity',
     title:
       'cart-legacy behind plain round-robin (no cookie affinity), no kill at all',
+    kind: 'disruption',
     variant: 'base',
     buildsCarts: true,
     disrupt: async (driver) => {
@@ -400,6 +534,7 @@ export const SCENARIOS: Scenario[] = [
       },
     ],
   },
+  ...LOGOUT_SCENARIOS,
 ];
 
 export function selectScenarios(
@@ -407,20 +542,26 @@ export function selectScenarios(
   target: 'local' | 'k8s',
 ): Scenario[] {
   const available = SCENARIOS.filter(
-    // A cluster runs what is deployed: stack variants and the gateway switch are local-only.
+    // A cluster runs what is deployed: stack variants, the gateway switch and probes of every
+    // pod are local-only.
     (scenario) =>
       target === 'local' ||
       (scenario.variant === 'base' &&
+        scenario.kind === 'disruption' &&
         scenario.name !== 'legacy-without-affinity'),
   );
   if (!names?.length) return available;
+  const named = (scenario: Scenario, name: string) =>
+    scenario.name === name || scenario.family === name;
   const unknown = names.filter(
-    (name) => !SCENARIOS.some((scenario) => scenario.name === name),
+    (name) => !SCENARIOS.some((scenario) => named(scenario, name)),
   );
   if (unknown.length) {
     throw new Error(
       `unknown scenario ${unknown.join(', ')} (have ${SCENARIOS.map((s) => s.name).join(', ')})`,
     );
   }
-  return available.filter((scenario) => names.includes(scenario.name));
+  return available.filter((scenario) =>
+    names.some((name) => named(scenario, name)),
+  );
 }

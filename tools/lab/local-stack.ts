@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   /** AOF on the stack's own Redis (a StatefulSet with a volume); off = a cache that forgets. */
   redisPersistence?: boolean;
   authKeyMode?: 'shared' | 'per-pod';
+  /** AUTH_REVOCATION of auth and every verifier; `denylist` gives cart-legacy a Redis too. */
+  authRevocation?: 'none' | 'denylist';
   legacyCartAffinity?: boolean;
   users?: string;
   /** SHUTDOWN_DRAIN_MS of every pod; the gateway sees readiness within 200 ms. */
@@ -233,6 +235,7 @@ export class LocalStack {
       HOST: '127.0.0.1',
       AUTH_ISSUER: `${gateway}/auth`,
       AUTH_JWKS_URL: `${gateway}/auth/.well-known/jwks.json`,
+      AUTH_REVOCATION: options.authRevocation ?? 'none',
     };
     const perApp: Record<StackApp, Record<string, string>> = {
       auth: {
@@ -264,6 +267,10 @@ export class LocalStack {
         ORDER_URL: gateway,
       },
       'cart-legacy': {
+        // Sessions stay in memory; the denylist is the one thing it would ask Redis.
+        ...(options.authRevocation === 'denylist'
+          ? { REDIS_URL: this.redisUrl }
+          : {}),
         SESSION_STORE: 'memory',
         SESSION_SECRETS: sessionSecret,
         SESSION_MAX_PER_USER: sessionsPerUser,

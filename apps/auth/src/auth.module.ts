@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
+import { RevokedAccessTokens } from '@app/identity';
 import {
   environmentConfigModule,
   HealthModule,
@@ -14,6 +15,7 @@ import {
 import { SigningKeysModule } from './keys/signing-keys.module';
 import { LoginAttemptLimiter } from './login/login-attempt.limiter';
 import { AccessTokenIssuer } from './tokens/access-token.issuer';
+import { AccessTokenRevoker } from './tokens/access-token-revoker';
 import { RefreshTokenStore } from './tokens/refresh-token.store';
 import { TokensController } from './tokens/tokens.controller';
 import { UserDirectoryService } from './users/user-directory.service';
@@ -45,6 +47,8 @@ import { UserDirectoryService } from './users/user-directory.service';
     UserDirectoryService,
     LoginAttemptLimiter,
     AccessTokenIssuer,
+    AccessTokenRevoker,
+    RevokedAccessTokens,
     RefreshTokenStore,
   ],
 })

@@ -11,6 +11,7 @@ import {
   environmentConfigModule,
   HealthModule,
   ObservabilityModule,
+  RedisModule,
   type RedisClient,
 } from '@app/platform';
 import { CartController } from './cart/cart.controller';
@@ -34,6 +35,9 @@ import { SessionMiddleware } from './session/session.middleware';
       process.env.SESSION_STORE === 'memory' ? 'cart-legacy' : 'cart',
     ),
     HealthModule,
+    // The denylist's client (AUTH_REVOCATION=denylist): the session store's is absent in memory
+    // mode, and a session store outage should not be confused with the denylist's.
+    ...(process.env.AUTH_REVOCATION === 'denylist' ? [RedisModule] : []),
     IdentityModule,
   ],
   controllers: [SessionController, CartController],

@@ -5,4 +5,5 @@ export * from './identity.module';
 export * from './jwks-key-set';
 export * from './jwt-auth.guard';
 export * from './jwt.strategy';
+export * from './revoked-access-tokens';
 export * from './verified-token.cache';

@@ -9,20 +9,24 @@ import type { Request } from 'express';
 import { IS_PUBLIC_KEY } from '@app/platform';
 import type { AuthenticatedUser } from './access-token';
 import { bearerTokenFrom } from './jwt.strategy';
-import { rejectionOf } from './token-rejection';
+import { RevokedAccessTokens } from './revoked-access-tokens';
+import { rejectionOf, TokenRevoked } from './token-rejection';
 import { VerifiedTokenCache } from './verified-token.cache';
 
 export type AuthenticatedRequest = Request & { user?: AuthenticatedUser };
 
 /**
  * Global guard: every route needs a valid bearer token unless marked `@Public()`. A token the
- * cache still vouches for skips passport; any other goes through the `jwt` strategy.
+ * cache still vouches for skips passport; any other goes through the `jwt` strategy. Either way,
+ * with AUTH_REVOCATION=denylist the token's `jti` is then looked up (the cache remembers a
+ * signature check, never that a token was not revoked).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly cache: VerifiedTokenCache,
+    private readonly revoked: RevokedAccessTokens,
   ) {
     super();
   }
@@ -37,11 +41,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const token = bearerTokenFrom(request);
     if (!token) throw new UnauthorizedException('missing bearer token');
     const remembered = this.cache.get(token);
-    if (remembered) {
-      request.user = remembered;
-      return true;
-    }
-    return (await super.canActivate(context)) as boolean;
+    if (remembered) request.user = remembered;
+    else await super.canActivate(context);
+    const user = request.user as AuthenticatedUser;
+    if (this.revoked.enabled && (await this.revoked.isRevoked(user.claims.jti)))
+      throw rejectionOf(new TokenRevoked());
+    return true;
   }
 
   override handleRequest<TUser = AuthenticatedUser>(

@@ -16,6 +16,9 @@ export class TokenClaimRejected extends Error {
 
 export class AlgorithmNotAllowed extends Error {}
 
+/** A valid token whose `jti` is on the denylist (logged out; AUTH_REVOCATION=denylist). */
+export class TokenRevoked extends Error {}
+
 const verificationFailures = counter(
   'jwt_verification_failures_total',
   'Bearer tokens rejected, by reason',
@@ -39,6 +42,8 @@ function classify(cause: unknown): [string, HttpException] {
     const status = cause.getStatus();
     return [status === 503 ? 'keys_unavailable' : 'malformed', cause];
   }
+  if (cause instanceof TokenRevoked)
+    return ['revoked', new UnauthorizedException('token revoked')];
   if (cause instanceof AlgorithmNotAllowed)
     return [
       'algorithm',

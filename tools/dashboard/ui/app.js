@@ -327,6 +327,23 @@
     ]);
   }
 
+  // After "Log out": the stateless trade-off in one line — or the denylist taking it back.
+  function renderAfterLogout(logout) {
+    const line = document.querySelector('#token [data-role=after-logout]');
+    line.hidden = !logout;
+    if (!logout) {
+      delete line.dataset.afterLogout;
+      return;
+    }
+    const old = logout.oldToken;
+    line.dataset.afterLogout = old.accepted ? 'accepted' : 'refused';
+    line.textContent = old.accepted
+      ? `Logged out, yet your old token is still accepted by order — for ${old.secondsLeft} more seconds, until its exp (${old.lastCheck}). A stateless verifier cannot know you logged out.`
+      : old.refusedAtOnce
+        ? `Logged out: your old token was refused at once (${old.lastCheck}) — the denylist in Redis took it back.`
+        : `Logged out: your old token is refused now (${old.lastCheck}).`;
+  }
+
   function cartStateText(cart) {
     if (cart.state === 'kept')
       return `✔ Kept — ${cart.items.length} lines, ${money(cart.total)}`;
@@ -453,6 +470,7 @@
           ? `⚠ ${you.error}`
           : 'Logging in and filling your carts…';
     renderToken(you.token);
+    renderAfterLogout(you.logout);
     you.carts.forEach(renderCart);
     renderOrders(you.orders);
     renderCarried(you.carried);
@@ -534,6 +552,14 @@
       await call('POST', '/_lab/you/reset');
       carts.clear();
       return 'Started over: logged in again, both carts filled, one more order.';
+    }),
+  );
+  const logout = document.getElementById('you-logout');
+  logout.addEventListener('click', () =>
+    act(logout, async () => {
+      const you = await call('POST', '/_lab/you/logout');
+      renderAfterLogout(you.logout);
+      return `Logged out (${you.logout?.detail ?? 'not logged in'}); watching whether order still takes your old token.`;
     }),
   );
   const users = document.getElementById('users');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_AUDIENCE } from '@app/contracts';
+import { authRevocationSetting } from '@app/identity';
 import {
   platformEnvironmentSchema,
   redisEnvironmentSchema,
@@ -32,6 +33,8 @@ export const authEnvironmentSchema = platformEnvironmentSchema
       .min(10)
       .max(86_400)
       .default(900),
+    /** `denylist`: logout revokes the access token too (libs/identity, revoked-access-tokens). */
+    AUTH_REVOCATION: authRevocationSetting,
     AUTH_REFRESH_TOKEN_TTL_SECONDS: z.coerce
       .number()
       .int()

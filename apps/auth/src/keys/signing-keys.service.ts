@@ -38,6 +38,10 @@ export class SigningKeysService implements OnModuleInit {
   private keys: SigningKey[] = [];
   private active: SigningKey;
   private publicJwks: { keys: JsonWebKey[] };
+  private publicKeys = new Map<
+    string,
+    { alg: AccessTokenAlgorithm; key: KeyObject }
+  >();
 
   constructor(private readonly config: ConfigService<AuthEnvironment, true>) {}
 
@@ -47,6 +51,12 @@ export class SigningKeysService implements OnModuleInit {
         ? [await this.generatePodKey()]
         : await this.loadSharedKeys();
     this.active = this.selectActiveKey();
+    this.publicKeys = new Map(
+      this.keys.map(({ kid, alg, privateKey }) => [
+        kid,
+        { alg, key: createPublicKey(privateKey) },
+      ]),
+    );
     this.publicJwks = {
       keys: this.keys.map(({ kid, alg, privateKey }) => ({
         ...createPublicKey(privateKey).export({ format: 'jwk' }),
@@ -62,6 +72,13 @@ export class SigningKeysService implements OnModuleInit {
 
   get activeKey(): SigningKey {
     return this.active;
+  }
+
+  /** The public half of a key this pod publishes, to check a token it issued (logout). */
+  publicKeyOf(
+    kid: string,
+  ): { alg: AccessTokenAlgorithm; key: KeyObject } | undefined {
+    return this.publicKeys.get(kid);
   }
 
   /** Public halves only: `d` and the other private members never leave this process. */

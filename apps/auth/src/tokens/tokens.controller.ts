@@ -7,14 +7,18 @@ import {
   HttpStatus,
   Ip,
   Post,
+  Req,
   UnauthorizedException,
 } from '@nestjs/common';
+import type { Request } from 'express';
 import type { TokenResponse } from '@app/contracts';
+import { bearerTokenFrom } from '@app/identity';
 import { Public } from '@app/platform';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { LoginAttemptLimiter } from '../login/login-attempt.limiter';
 import { UserDirectoryService } from '../users/user-directory.service';
 import { AccessTokenIssuer } from './access-token.issuer';
+import { AccessTokenRevoker } from './access-token-revoker';
 import {
   loginRequestSchema,
   refreshTokenRequestSchema,
@@ -32,6 +36,7 @@ export class TokensController {
     private readonly accessTokens: AccessTokenIssuer,
     private readonly refreshTokens: RefreshTokenStore,
     private readonly keys: SigningKeysService,
+    private readonly revoker: AccessTokenRevoker,
   ) {}
 
   @Post('login')
@@ -71,12 +76,18 @@ export class TokensController {
     return this.tokenResponse(outcome.userId, outcome.successor);
   }
 
+  /**
+   * Revokes the refresh token's family; with AUTH_REVOCATION=denylist also the access token in
+   * the (optional) bearer header, which otherwise stays valid until its `exp` on every replica.
+   */
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   async logout(
     @Body({ schema: refreshTokenRequestSchema })
     { refresh_token }: RefreshTokenRequest,
+    @Req() request: Request,
   ): Promise<void> {
+    await this.revoker.revoke(bearerTokenFrom(request));
     await this.refreshTokens.revokeFamilyOf(refresh_token);
   }
 

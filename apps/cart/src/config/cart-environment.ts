@@ -54,6 +54,14 @@ export const cartEnvironmentSchema = platformEnvironmentSchema
       message: 'required when SESSION_STORE=redis',
     },
   )
+  .refine(
+    (environment) =>
+      environment.AUTH_REVOCATION === 'none' || !!environment.REDIS_URL,
+    {
+      path: ['REDIS_URL'],
+      message: 'required when AUTH_REVOCATION=denylist',
+    },
+  )
   .transform((environment) => ({
     ...environment,
     ROUTE_PREFIX:
