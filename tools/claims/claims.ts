@@ -94,3 +94,30 @@ export function conversationClaims(report: BenchReport): MeasuredClaim[] {
     },
   ];
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The price of stateless login the logout rows measure: the token you cannot take back. */
+export function revocationClaims(report: ExperimentReport): MeasuredClaim[] {
+  const probe = (scenario: string) => {
+    const revocation = row(report, scenario, 'order').revocation;
+    if (!revocation) {
+      throw new MissingMeasurement(
+        `the ${scenario} row of ${report.startedAt} carries no revocation probe`,
+      );
+    }
+    return revocation;
+  };
+  const plain = probe('logout');
+  const denylist = probe('logout-denylist');
+  const short = probe('logout-short-tokens');
+  return [
+    {
+      id: 'token-cannot-be-taken-back',
+      claim:
+        'A logged-out access token cannot be taken back: it works until it expires',
+      measured: `after logout: accepted by ${plain.replicasAccepting}/${plain.replicas} order replicas for all ${seconds(plain.probedForMs)} probed, ${plain.remainingLifetimeSeconds} s of life left; with AUTH_REVOCATION=denylist refused by ${denylist.replicas - denylist.replicasAccepting}/${denylist.replicas} on the first request; with ${short.accessTokenLifetimeSeconds} s tokens accepted ${seconds(short.acceptedForMs)}, then refused`,
+      source: `experiment ${report.startedAt}, logout, logout-denylist, logout-short-tokens`,
+    },
+  ];
+}

@@ -3,7 +3,7 @@
  * them to docs/measured-claims.json and into README.md's measured-claims block (a spec checks the
  * two agree, so the README cannot drift from the file).
  *
- *   npm run claims -- [--experiment reports/<t>.json] [--bench reports/bench-<t>.json] [--reports reports]
+ *   npm run claims -- [--experiment reports/<t>.json …] [--bench reports/bench-<t>.json] [--reports reports]
  *
  * By default it takes the newest local, unsabotaged experiment report and the newest bench
  * report in --reports that hold the rows a claim needs.
@@ -17,6 +17,7 @@ import {
   conversationClaims,
   MissingMeasurement,
   podKillClaims,
+  revocationClaims,
   type MeasuredClaim,
 } from './claims';
 import {
@@ -62,19 +63,25 @@ function firstUsable<R, C>(
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      experiment: { type: 'string' },
+      experiment: { type: 'string', multiple: true },
       bench: { type: 'string' },
       reports: { type: 'string', default: join(ROOT, 'reports') },
     },
   });
   const experiments = values.experiment
-    ? [values.experiment]
+    ? values.experiment
     : newestFirst(values.reports, /^\d{4}-.*\.json$/);
   const podKill = firstUsable<ExperimentReport, MeasuredClaim[]>(
     experiments,
     (report) => report.target === 'local' && report.sabotage === null,
     podKillClaims,
     'local experiment report with the delete-pod rows (npm run experiment -- --quick)',
+  );
+  const revocation = firstUsable<ExperimentReport, MeasuredClaim[]>(
+    experiments,
+    (report) => report.target === 'local' && report.sabotage === null,
+    revocationClaims,
+    'local experiment report with the logout rows (npm run experiment -- --scenario logout)',
   );
   const benches = values.bench
     ? [values.bench]
@@ -87,8 +94,10 @@ async function main(): Promise<void> {
   );
   const file: ClaimsFile = {
     measuredAt: new Date().toISOString(),
-    reports: [podKill.path, conversation.path].map((path) => basename(path)),
-    claims: [...podKill.claims, ...conversation.claims],
+    reports: [
+      ...new Set([podKill.path, conversation.path, revocation.path]),
+    ].map((path) => basename(path)),
+    claims: [...podKill.claims, ...conversation.claims, ...revocation.claims],
   };
   writeFileSync(CLAIMS_FILE, `${JSON.stringify(file, null, 2)}\n`);
   const block = renderClaims(file);
