@@ -169,8 +169,10 @@ describe('order: acknowledged means durable (ORDER_WAIT_REPLICAS, Redis WAIT)', 
       // Written but not acknowledged: the primary holds it once, the second 503 replayed it.
       expect((await ordersIn(primary)).length).toBe(before + 1);
 
-      await waitForReplicas(primary, 1);
-      const retry = await placeOrder(order, token, key);
+      // The replica catches up after SIGCONT: the client retries (Retry-After) until a 201.
+      let retry = await placeOrder(order, token, key);
+      for (let attempt = 0; attempt < 10 && retry.status === 503; attempt++)
+        retry = await placeOrder(order, token, key);
       expect(retry).toMatchObject({ status: 201, replayed: 'true' });
       expect((await ordersIn(primary)).length).toBe(before + 1);
       expect(await storedOrder(replica, retry.body.id)).not.toBeNull();

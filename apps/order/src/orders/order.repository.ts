@@ -56,6 +56,7 @@ if #KEYS == 3 then
       -- Waiting for replicas: a write of nothing new (the claim as it is, its TTL kept) moves
       -- this connection's replication offset past the order, so that the WAIT after this script
       -- confirms the order itself, which another pod may have written and never seen confirmed.
+      -- (Redis 7.0 moves it for any EVAL, measured; WAIT's contract names writes only.)
       if ARGV[10] == 'acknowledge' then redis.call('SET', KEYS[3], claimed, 'KEEPTTL') end
       return {'replayed', stored}
     end
