@@ -2,6 +2,7 @@ import type { AutocannonRequest } from 'autocannon';
 import { IDEMPOTENCY_KEY_HEADER, type TokenResponse } from '@app/contracts';
 import type { StackApp } from '../lab/local-stack';
 import type { LoadTarget } from './measure';
+import { ReplicatedOrderPods, type WaitSetting } from './replicated-orders';
 import type { BaselineName, RunningServer } from './servers';
 import { READER, type BenchStack } from './stack';
 
@@ -191,6 +192,34 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
     prepare: () => stack.scale('order', replicas),
     target: { url: `${f.gateway}/menu` },
   });
+  // The cost of WAIT: the same POST /orders on two pods of the bench's own, a replica attached
+  // to Redis, ORDER_WAIT_REPLICAS 0 and 1. The URL is known once the first of them has started.
+  const replicated = new ReplicatedOrderPods(stack);
+  const placeOrderReplicated = (wait: WaitSetting): Scenario => {
+    const target: LoadTarget = {
+      url: '',
+      method: 'POST',
+      headers: { ...alice, ...json },
+      body: ORDER_BODY,
+      nextRequest: distinctIdempotencyKeys(),
+    };
+    return {
+      id: wait === 'on' ? 'place-order-wait' : 'place-order-replicated',
+      group: 'real routes',
+      label:
+        wait === 'on'
+          ? 'POST /orders, WAIT 1 (ORDER_WAIT_REPLICAS=1)'
+          : 'POST /orders, a replica attached, WAIT off',
+      via: `own order pod, Redis + replica`,
+      compareWith: wait === 'on' ? 'place-order-replicated' : 'place-order',
+      note:
+        wait === 'on'
+          ? 'the script and WAIT 1 500 in one pipeline: 201 only once the replica holds the order. Its ratio to the row above is the cost of WAIT'
+          : 'the same route on a pod of the bench’s own, Redis now replicating to a replica (AOF, fsync every second) next to it',
+      prepare: () => replicated.aim(target, wait),
+      target,
+    };
+  };
   return [
     {
       id: 'node-http',
@@ -314,5 +343,7 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
     scaleOut(1),
     scaleOut(2),
     scaleOut(3),
+    placeOrderReplicated('off'),
+    placeOrderReplicated('on'),
   ];
 }

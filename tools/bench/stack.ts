@@ -20,7 +20,8 @@ export const READER = { username: 'reader', password: 'reader' };
 export class BenchStack {
   private constructor(
     private readonly host: ChildProcess,
-    private readonly processes: OwnProcesses,
+    /** The bench's processes: what a row starts next to the stack is stopped with them. */
+    readonly processes: OwnProcesses,
     readonly url: string,
     readonly redisUrl: string,
     readonly redisPid: number,

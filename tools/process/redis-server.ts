@@ -25,15 +25,29 @@ export class RedisServer {
     private readonly appendOnly: boolean,
     /** Set when containers must reach it: listens on every interface, behind this password. */
     readonly password?: string,
+    /** More redis-server arguments, e.g. `--min-replicas-to-write 1`. */
+    private readonly extraArguments: string[] = [],
   ) {}
 
   static async start(
-    options: { appendOnly?: boolean; password?: string } = {},
+    options: {
+      appendOnly?: boolean;
+      password?: string;
+      /** Starts as a replica of this server (`--replicaof`). */
+      replicaOf?: RedisServer;
+      extraArguments?: string[];
+    } = {},
   ): Promise<RedisServer> {
     const server = new RedisServer(
       await freePort(),
       options.appendOnly ?? false,
       options.password,
+      [
+        ...(options.replicaOf
+          ? ['--replicaof', '127.0.0.1', String(options.replicaOf.port)]
+          : []),
+        ...(options.extraArguments ?? []),
+      ],
     );
     await server.launch();
     return server;
@@ -66,6 +80,7 @@ export class RedisServer {
         this.appendOnly ? 'yes' : 'no',
         '--appendfsync',
         'always',
+        ...this.extraArguments,
       ],
       { stdio: 'ignore' },
     );

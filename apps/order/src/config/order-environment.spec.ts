@@ -25,6 +25,8 @@ describe("order's bounds configuration", () => {
       ORDER_HISTORY_LIMIT: 100,
       ORDER_RETENTION_SECONDS: 30 * 86_400,
       ORDER_IDEMPOTENCY_TTL_SECONDS: 86_400,
+      ORDER_WAIT_REPLICAS: 0,
+      ORDER_WAIT_TIMEOUT_MS: 500,
     });
   });
 
@@ -57,6 +59,22 @@ describe("order's bounds configuration", () => {
     [
       { ORDER_RETENTION_SECONDS: '3600' },
       'ORDER_RETENTION_SECONDS: must be at least ORDER_IDEMPOTENCY_TTL_SECONDS: a replayed Idempotency-Key must still find its order',
+    ],
+    [
+      { ORDER_WAIT_REPLICAS: '-1' },
+      'ORDER_WAIT_REPLICAS: at least 0 (0 = do not wait)',
+    ],
+    [
+      { ORDER_WAIT_REPLICAS: 'one' },
+      'ORDER_WAIT_REPLICAS: expected a whole number of replicas',
+    ],
+    [
+      { ORDER_WAIT_TIMEOUT_MS: '0' },
+      'ORDER_WAIT_TIMEOUT_MS: at least 1 ms (WAIT 0 would wait for ever)',
+    ],
+    [
+      { ORDER_WAIT_TIMEOUT_MS: '2.5' },
+      'ORDER_WAIT_TIMEOUT_MS: expected a whole number of milliseconds',
     ],
   ])('%j → %s', (environment, problem) => {
     expect(problemWith(environment)).toBe(problem);

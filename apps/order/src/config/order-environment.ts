@@ -44,6 +44,24 @@ export const orderEnvironmentSchema = platformEnvironmentSchema
     /** Orders one user may place per window, over every replica (429 + Retry-After beyond). */
     ORDER_RATE_LIMIT_MAX_ORDERS: count(1_000_000_000, 30),
     ORDER_RATE_LIMIT_WINDOW_SECONDS: seconds(1, DAY_SECONDS, 60),
+    /**
+     * Replicas that must hold an order before it is answered 201 (Redis `WAIT`): replication is
+     * asynchronous, so without it a failover can drop an order the client was told about.
+     * 0 = off (the default: one Redis, or a loss of the last writes accepted).
+     */
+    ORDER_WAIT_REPLICAS: z.coerce
+      .number({ message: 'expected a whole number of replicas' })
+      .int('expected a whole number of replicas')
+      .min(0, 'at least 0 (0 = do not wait)')
+      .max(100, 'at most 100')
+      .default(0),
+    /** How long one POST /orders waits for those replicas before it answers 503. */
+    ORDER_WAIT_TIMEOUT_MS: z.coerce
+      .number({ message: 'expected a whole number of milliseconds' })
+      .int('expected a whole number of milliseconds')
+      .min(1, 'at least 1 ms (WAIT 0 would wait for ever)')
+      .max(60_000, 'at most 60000 ms')
+      .default(500),
   })
   .refine(
     (environment) =>

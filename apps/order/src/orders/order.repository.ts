@@ -1,8 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Order } from '@app/contracts';
-import { REDIS_CLIENT, RedisDeadline, type RedisClient } from '@app/platform';
+import {
+  counter,
+  REDIS_CLIENT,
+  RedisDeadline,
+  withDeadline,
+  type RedisClient,
+} from '@app/platform';
+import { TimeoutError } from 'redis';
 import type { OrderEnvironment } from '../config/order-environment';
+import { OrderNotDurableException } from './order-not-durable.exception';
+
+const ordersUnacknowledged = counter(
+  'orders_unacknowledged_total',
+  'POST /orders answered 503: fewer than ORDER_WAIT_REPLICAS replicas confirmed the order in time',
+);
 
 const ORDER_PREFIX = 'order:';
 const USER_INDEX_PREFIX = 'orders:user:';
@@ -26,7 +39,8 @@ export type PlaceOutcome =
  *
  * KEYS: the order, the user's index, [the claim]. ARGV: the record, the order id, its score
  * (createdAt, ms), the retention (s), the history limit, the score below which index entries
- * are past the retention, the order key prefix, [the body's fingerprint, the claim's TTL (s)].
+ * are past the retention, the order key prefix, [the body's fingerprint, the claim's TTL (s),
+ * ['acknowledge' when a WAIT follows]].
  *
  * A claim never outlives its order (retention >= claim TTL, and a trimmed order takes its claim
  * along); should one anyway, its key is forgotten like an expired one.
@@ -38,7 +52,14 @@ if #KEYS == 3 then
     local separator = string.find(claimed, ' ', 1, true)
     if string.sub(claimed, 1, separator - 1) ~= ARGV[8] then return {'conflict'} end
     local stored = redis.call('GET', ARGV[7] .. string.sub(claimed, separator + 1))
-    if stored then return {'replayed', stored} end
+    if stored then
+      -- Waiting for replicas: a write of nothing new (the claim as it is, its TTL kept) moves
+      -- this connection's replication offset past the order, so that the WAIT after this script
+      -- confirms the order itself, which another pod may have written and never seen confirmed.
+      -- (Redis 7.0 moves it for any EVAL, measured; WAIT's contract names writes only.)
+      if ARGV[10] == 'acknowledge' then redis.call('SET', KEYS[3], claimed, 'KEEPTTL') end
+      return {'replayed', stored}
+    end
   end
   -- Never extended: a replay returns above, so the TTL counts from the first request.
   redis.call('SET', KEYS[3], ARGV[8] .. ' ' .. ARGV[2], 'EX', ARGV[9])
@@ -82,6 +103,8 @@ export class OrderRepository {
   private readonly retentionSeconds: number;
   private readonly historyLimit: number;
   private readonly idempotencyTtlSeconds: number;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
@@ -95,6 +118,8 @@ export class OrderRepository {
     this.idempotencyTtlSeconds = config.get('ORDER_IDEMPOTENCY_TTL_SECONDS', {
       infer: true,
     });
+    this.waitReplicas = config.get('ORDER_WAIT_REPLICAS', { infer: true });
+    this.waitTimeoutMs = config.get('ORDER_WAIT_TIMEOUT_MS', { infer: true });
   }
 
   async place(
@@ -112,31 +137,68 @@ export class OrderRepository {
       ...(claimKey ? { claimKey } : {}),
     } satisfies StoredOrder);
     const score = Date.parse(order.createdAt);
-    const [status, stored] = (await this.deadline.bound(
-      this.redis.eval(PLACE_SCRIPT, {
-        keys: [
-          ORDER_PREFIX + order.id,
-          USER_INDEX_PREFIX + userId,
-          ...(claimKey ? [claimKey] : []),
-        ],
-        arguments: [
-          record,
-          order.id,
-          String(score),
-          String(this.retentionSeconds),
-          String(this.historyLimit),
-          String(score - this.retentionSeconds * 1000),
-          ORDER_PREFIX,
-          ...(idempotency
-            ? [idempotency.fingerprint, String(this.idempotencyTtlSeconds)]
-            : []),
-        ],
-      }),
-    )) as [string, string?];
+    const script = {
+      keys: [
+        ORDER_PREFIX + order.id,
+        USER_INDEX_PREFIX + userId,
+        ...(claimKey ? [claimKey] : []),
+      ],
+      arguments: [
+        record,
+        order.id,
+        String(score),
+        String(this.retentionSeconds),
+        String(this.historyLimit),
+        String(score - this.retentionSeconds * 1000),
+        ORDER_PREFIX,
+        ...(idempotency
+          ? [
+              idempotency.fingerprint,
+              String(this.idempotencyTtlSeconds),
+              ...(this.waitReplicas > 0 ? ['acknowledge'] : []),
+            ]
+          : []),
+      ],
+    };
+    const [status, stored] =
+      this.waitReplicas === 0
+        ? ((await this.deadline.bound(
+            this.redis.eval(PLACE_SCRIPT, script),
+          )) as [string, string?])
+        : await this.placeAndWait(script);
     if (status === 'conflict') return { status };
     if (status === 'replayed')
       return { status, order: parse(stored as string).order };
     return { status: 'created', order };
+  }
+
+  /**
+   * The script and `WAIT` as one pipeline: written together on one connection, so WAIT counts
+   * the replicas that hold this script's writes (WAIT is per connection: a reconnect between
+   * the two would make it count replicas against an offset of nothing). Bounded by the Redis
+   * deadline plus the wait itself. Fewer replicas than ORDER_WAIT_REPLICAS: 503, the order
+   * stays, and a retry with the same key replays it once the replicas have it.
+   */
+  private async placeAndWait(script: {
+    keys: string[];
+    arguments: string[];
+  }): Promise<[string, string?]> {
+    const [placed, acknowledged] = (await withDeadline(
+      this.redis
+        .multi()
+        .eval(PLACE_SCRIPT, script)
+        .wait(this.waitReplicas, this.waitTimeoutMs)
+        .execAsPipeline(),
+      this.deadline.timeoutMs + this.waitTimeoutMs,
+      () => new TimeoutError(),
+    )) as unknown as [[string, string?], number];
+    if (placed[0] !== 'conflict' && acknowledged < this.waitReplicas) {
+      ordersUnacknowledged.inc();
+      throw new OrderNotDurableException(
+        `the order is confirmed by ${acknowledged} of ${this.waitReplicas} Redis replica(s) after ${this.waitTimeoutMs} ms`,
+      );
+    }
+    return placed;
   }
 
   async findForUser(

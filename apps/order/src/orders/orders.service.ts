@@ -7,6 +7,10 @@ import {
   type Order,
 } from '@app/contracts';
 import { counter } from '@app/platform';
+import {
+  OrderNotDurableException,
+  writeRefusedBy,
+} from './order-not-durable.exception';
 import { OrderRateLimiter } from './order-rate.limiter';
 import { OrderRepository } from './order.repository';
 
@@ -17,6 +21,10 @@ const ordersCreated = counter('orders_created_total', 'Orders stored');
 const idempotentReplays = counter(
   'idempotent_replays_total',
   'Requests answered with an existing order because of their Idempotency-Key',
+);
+const writesRefused = counter(
+  'orders_write_refused_total',
+  'POST /orders answered 503 because Redis refused the write (NOREPLICAS, READONLY, MASTERDOWN)',
 );
 
 export interface PlacedOrder {
@@ -31,8 +39,27 @@ export class OrdersService {
     private readonly rateLimiter: OrderRateLimiter,
   ) {}
 
-  /** Prices come from the menu, never from the client. */
+  /**
+   * Prices come from the menu, never from the client. A Redis that refuses writes (no replica
+   * for `min-replicas-to-write`, or a demoted primary) refuses the limiter's count or the whole
+   * script before anything of the order is written: a 503 the client retries, not a 500.
+   */
   async place(
+    userId: string,
+    body: CreateOrderRequest,
+    idempotencyKey?: string,
+  ): Promise<PlacedOrder> {
+    try {
+      return await this.placeOnce(userId, body, idempotencyKey);
+    } catch (error) {
+      const refusal = writeRefusedBy(error);
+      if (refusal === undefined) throw error;
+      writesRefused.inc();
+      throw new OrderNotDurableException(`Redis refuses writes (${refusal})`);
+    }
+  }
+
+  private async placeOnce(
     userId: string,
     body: CreateOrderRequest,
     idempotencyKey?: string,
