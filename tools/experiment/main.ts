@@ -5,7 +5,8 @@
  *
  *   npm run experiment -- [--quick] [--scenario delete-pod,crash,...] [--users 30]
  *                         [--target local|k8s] [--url http://127.0.0.1:8080] [--out reports]
- *                         [--sabotage redis-without-aof|auth-per-pod] [--context C] [--namespace N]
+ *                         [--sabotage redis-without-aof|auth-per-pod|rollout-all-unavailable]
+ *                         [--context C] [--namespace N]
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -25,8 +26,19 @@ import {
 import { expectationFor, runWindow, type Row, type Timeline } from './runner';
 import { selectScenarios, type Scenario, type StackVariant } from './scenarios';
 import { VirtualUser, virtualUserAccounts } from './virtual-users';
+import { FLOOD_USERS, floodAccounts } from './session-flood';
 
-const SABOTAGES = ['redis-without-aof', 'auth-per-pod'] as const;
+/**
+ * cart-legacy's memory limit on a --quick oom run: the manifest's 256Mi takes a flood of
+ * ~9,000 sessions (~30 s here); 160 MiB, ~1,000 (a few seconds). The report shows the limit.
+ */
+const QUICK_LEGACY_MEMORY_LIMIT_BYTES = 160 * 2 ** 20;
+
+const SABOTAGES = [
+  'redis-without-aof',
+  'auth-per-pod',
+  'rollout-all-unavailable',
+] as const;
 type Sabotage = (typeof SABOTAGES)[number];
 
 class UsageError extends Error {}
@@ -39,7 +51,19 @@ function stackOptions(
 ): LocalStackOptions {
   return {
     labPort: 0,
-    users,
+    users:
+      variant === 'oom'
+        ? [
+            users,
+            ...floodAccounts(FLOOD_USERS).map(
+              ([name, password]) => `${name}:${password}`,
+            ),
+          ].join(',')
+        : users,
+    memoryLimitBytes:
+      variant === 'oom' && quick
+        ? { 'cart-legacy': QUICK_LEGACY_MEMORY_LIMIT_BYTES }
+        : undefined,
     replicas: quick
       ? { auth: 2, order: 2, cart: 2, 'cart-legacy': 3 }
       : undefined,
@@ -51,6 +75,17 @@ function stackOptions(
       variant === 'auth-per-pod' || sabotage === 'auth-per-pod'
         ? 'per-pod'
         : 'shared',
+    // A broken rollout: every old pod stopped at once (maxUnavailable 100 %), where the
+    // manifests say 0. The rollout rows must catch it.
+    rolloutStrategy:
+      sabotage === 'rollout-all-unavailable'
+        ? Object.fromEntries(
+            (['auth', 'order', 'cart', 'cart-legacy'] as const).map((app) => [
+              app,
+              { maxSurge: 1, maxUnavailable: '100%' },
+            ]),
+          )
+        : undefined,
     // Verifiers refetch the JWKS for an unknown kid at most once per cooldown (30 s by default);
     // a window of this experiment is shorter, so the per-pod stack lets them refetch at once.
     environment:

@@ -2,18 +2,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StoryUser } from '../client/story-client';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import type { LocalDriver } from '../drivers/local-driver';
+import { DEPLOYMENT_SCENARIOS } from './deployment-scenarios';
 
 export const APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
 export type RowApp = (typeof APPS)[number] | 'redis';
 
 /** Which local stack a scenario needs (a cluster target runs whatever is deployed). */
-export type StackVariant = 'base' | 'redis-without-aof' | 'auth-per-pod';
+export type StackVariant =
+  | 'base'
+  | 'redis-without-aof'
+  | 'auth-per-pod'
+  /** Flood accounts for a session flood, cart-legacy's memory limit lowered on --quick. */
+  | 'oom';
 
 export interface Disrupted {
   app: string;
   pods: PodSummary[];
   /** ms since the window started */
   at: number;
+  /** Pods a scale-out added, and when they were ready (ms since the window started). */
+  added?: { pods: string[]; readyAt: number; replicas: number };
+  /** An OOM kill the scenario provoked, and what it measured of it. */
+  oom?: Observation['oom'];
 }
 
 /** What one row observed; the expectation reads it, the report prints it. */
@@ -41,6 +51,23 @@ export interface Observation {
   orders?: { kept: number; total: number; duplicates: number };
   restartedInPlace?: boolean;
   replacedUnderNewName?: boolean;
+  /** After a scale-out: how much of the app's traffic the added pods took (see rebalanceOf). */
+  rebalance?: {
+    addedPods: number;
+    fairShare: number;
+    share: number;
+    windowMs: number;
+    fairShareAfterMs: number | null;
+  };
+  /** An OOM kill: did the victim die of its limit, and what did it hold then. */
+  oom?: {
+    killed: boolean;
+    sessionsAtDeath: number | null;
+    peakRssBytes: number;
+    /** The limit this run enforced; a --quick run lowers the manifest's. */
+    limitBytes: number;
+    manifestLimitBytes: number;
+  };
 }
 
 export interface RowExpectation {
@@ -64,6 +91,12 @@ export interface DisruptionContext {
   freshUser(): StoryUser;
   /** Order replicas: how many verifiers a request must reach to reach them all. */
   orderReplicas: number;
+  /** Puts a step on the report's timeline (`order-abc-1 ready`). */
+  mark(app: string, label: string): void;
+  /** Adds a point to a sampled series of the timeline (an RSS curve). */
+  sample(name: string, unit: string, value: number): void;
+  /** ms since the window started. */
+  now(): number;
 }
 
 /**
@@ -105,7 +138,7 @@ export interface Scenario {
     driver: ClusterDriver,
     pick: (app: string) => Promise<PodSummary[]>,
     context: DisruptionContext,
-  ): Promise<Array<{ app: string; pods: PodSummary[] }>>;
+  ): Promise<Array<Pick<Disrupted, 'app' | 'pods' | 'added' | 'oom'>>>;
   rows: RowExpectation[];
 }
 
@@ -401,6 +434,8 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
 ];
+
+SCENARIOS.push(...DEPLOYMENT_SCENARIOS);
 
 export function selectScenarios(
   names: string[] | undefined,
