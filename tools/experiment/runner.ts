@@ -531,7 +531,9 @@ function describe(o: Observation, userCount: number): string {
       `OOMKilled: ${o.oom.killed ? `yes, holding ${o.oom.sessionsAtDeath ?? '?'} sessions, RSS peak ${(o.oom.peakRssBytes / 2 ** 20).toFixed(0)} MiB of a ${(o.oom.limitBytes / 2 ** 20).toFixed(0)} MiB limit` : 'no'}${o.oom.limitBytes !== o.oom.manifestLimitBytes ? ` (limit lowered for this run; the manifest says ${(o.oom.manifestLimitBytes / 2 ** 20).toFixed(0)} MiB)` : ''}`,
     );
   if (o.restartedInPlace) parts.push('restarted in place');
-  if (o.replacedUnderNewName) parts.push('replaced under a new name');
+  // After a scale-in the removed pods are gone for good: not "replaced".
+  if (o.replacedUnderNewName && !o.rebalance)
+    parts.push('replaced under a new name');
   return parts.join('; ');
 }
 
