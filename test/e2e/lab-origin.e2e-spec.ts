@@ -219,6 +219,7 @@ describe('the lab API and dashboard answer only the stack they belong to', () =>
       ['GET', '/_lab/events'],
       ['GET', '/_lab/you'],
       ['PATCH', '/_lab/apps/order', '{"replicas":0}'],
+      ['POST', '/_lab/apps/order/restart', '{}'],
       ['PATCH', '/_lab/gateway', '{"legacyCartAffinity":false}'],
       ['DELETE', `/_lab/pods/${victim}?grace=0`],
       ['POST', '/_lab/kills', KILL_ONE_OF_EACH],
@@ -262,6 +263,12 @@ describe('the lab API and dashboard answer only the stack they belong to', () =>
         '/_lab/apps/order',
         { ...json, origin: 'null' },
         '{"replicas":0}',
+      ],
+      [
+        'POST',
+        '/_lab/apps/order/restart',
+        { ...json, origin: 'http://evil.example' },
+        '{}',
       ],
       // localhost and 127.0.0.1 are two origins: a page must use the one it was served from.
       [

@@ -39,6 +39,14 @@ class FakeCluster implements ClusterDriver {
   async deletePod(name: string, grace: number) {
     this.deleted.push([name, grace]);
   }
+  readonly restarted: string[] = [];
+  readonly scaled: Array<[string, number]> = [];
+  async rolloutRestart(app: string) {
+    this.restarted.push(app);
+  }
+  async scale(app: string, replicas: number) {
+    this.scaled.push([app, replicas]);
+  }
   async killProcess() {}
   async waitReady() {
     return 0;
@@ -111,6 +119,43 @@ describe('the dashboard routes (against a fake cluster)', () => {
       error: 'Not Found',
       message: 'no running pod "auth-a"',
     });
+  });
+
+  it('"Deploy a new version" and "Scale in" go through the driver, for the story\'s Deployments only', async () => {
+    expect((await post('/_lab/deploys', { app: 'cart-legacy' })).status).toBe(
+      202,
+    );
+    expect(
+      (await post('/_lab/scales', { app: 'order', replicas: 1 })).status,
+    ).toBe(200);
+    expect(cluster.restarted).toEqual(['cart-legacy']);
+    expect(cluster.scaled).toEqual([['order', 1]]);
+    for (const [path, body] of [
+      ['/_lab/deploys', { app: 'redis' }],
+      ['/_lab/scales', { app: 'redis', replicas: 1 }],
+      ['/_lab/scales', { app: 'order', replicas: 0 }],
+      ['/_lab/scales', { app: 'order', replicas: 2.5 }],
+      ['/_lab/scales', { app: 'order', replicas: 11 }],
+    ] as const) {
+      const refused = await post(path, body);
+      expect({ path, body, status: refused.status }).toEqual({
+        path,
+        body,
+        status: 400,
+      });
+      expect(await refused.json()).toMatchObject({
+        statusCode: 400,
+        error: 'Bad Request',
+      });
+    }
+    const plain = await fetch(`${url}/_lab/deploys`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ app: 'order' }),
+    });
+    expect(plain.status).toBe(415);
+    expect(cluster.restarted).toEqual(['cart-legacy']);
+    expect(cluster.scaled).toEqual([['order', 1]]);
   });
 
   it('takes a load setting with no page open without starting any user', async () => {

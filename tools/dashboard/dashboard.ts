@@ -14,7 +14,9 @@ import { PerSecondCounter } from './per-second-counter';
 import { MAX_VIRTUAL_USERS, VirtualUserLoad } from './virtual-user-load';
 
 /** The apps with a column, a chart and a place in "kill one of each", in the story's order. */
-export const DASHBOARD_APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
+export /** The most replicas the dashboard's "Scale out" asks for (the lab API takes up to 20). */
+const MAX_REPLICAS = 10;
+const DASHBOARD_APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
 const DEFAULT_VIRTUAL_USERS = 4;
 const MAX_GRACE_SECONDS = 300;
 const UI_DIRECTORY = join(__dirname, 'ui');
@@ -78,7 +80,8 @@ export function accountsOf(users: string): [Account, Account] {
 /**
  * The live lab dashboard: the page (`GET /_lab/ui`), its server-sent events (`GET /_lab/events`:
  * pods, per-app successes and failures per second, the "you" panel) and its actions
- * (`POST /_lab/kills`, `PUT /_lab/load`, `POST /_lab/you/reset`, `POST /_lab/you/logout`). Pods and kills go through the
+ * (`POST /_lab/kills`, `POST /_lab/deploys {app}` (a rollout restart), `POST /_lab/scales {app,
+ * replicas}`, `PUT /_lab/load`, `POST /_lab/you/reset`, `POST /_lab/you/logout`). Pods, kills, deploys and scales go through the
  * cluster driver; the virtual users and the demo user live here, in the lab process. Nothing runs
  * until a page is open.
  */
@@ -172,6 +175,20 @@ export class Dashboard implements LabExtension {
         return route(['POST'], () =>
           this.kill(response, jsonObjectBody(request, body)),
         );
+      case '/_lab/deploys':
+        return route(['POST'], () =>
+          this.deploy(
+            response,
+            jsonObjectBody(request, body, '{"app": "order"}'),
+          ),
+        );
+      case '/_lab/scales':
+        return route(['POST'], () =>
+          this.scale(
+            response,
+            jsonObjectBody(request, body, '{"app": "order", "replicas": 1}'),
+          ),
+        );
       case '/_lab/you':
         return route(['GET'], () => send(response, 200, this.you.view));
       case '/_lab/you/logout':
@@ -244,6 +261,53 @@ export class Dashboard implements LabExtension {
     this.virtualUsers = users;
     if (this.clients.size > 0) this.load.setUsers(users);
     send(response, 200, this.loadView());
+  }
+
+  /** The app a deploy or a scale names: one of the story's Deployments (never Redis). */
+  private deploymentOf(body: Record<string, unknown>): string {
+    const { app } = body;
+    if (
+      typeof app !== 'string' ||
+      !(DASHBOARD_APPS as readonly string[]).includes(app)
+    )
+      throw new LabHttpError(
+        400,
+        `app must be one of ${DASHBOARD_APPS.join(', ')}`,
+      );
+    return app;
+  }
+
+  /** "Deploy a new version": `kubectl rollout restart deployment/<app>`, through the driver. */
+  private async deploy(
+    response: ServerResponse,
+    body: Record<string, unknown>,
+  ) {
+    const app = this.deploymentOf(body);
+    const { rolloutRestart } = this.options.driver;
+    if (!rolloutRestart)
+      throw new LabHttpError(400, 'this driver cannot roll a Deployment out');
+    await rolloutRestart.call(this.options.driver, app);
+    send(response, 202, { app, rollout: 'restarted' });
+  }
+
+  /** "Scale in" / "Scale out": `kubectl scale deployment/<app> --replicas=N`, through the driver. */
+  private async scale(response: ServerResponse, body: Record<string, unknown>) {
+    const app = this.deploymentOf(body);
+    const { replicas } = body;
+    if (
+      typeof replicas !== 'number' ||
+      !Number.isInteger(replicas) ||
+      replicas < 1 ||
+      replicas > MAX_REPLICAS
+    )
+      throw new LabHttpError(
+        400,
+        `replicas must be a whole number from 1 to ${MAX_REPLICAS}`,
+      );
+    const { scale } = this.options.driver;
+    if (!scale) throw new LabHttpError(400, 'this driver cannot scale');
+    await scale.call(this.options.driver, app, replicas);
+    send(response, 200, { app, replicas });
   }
 
   private async kill(response: ServerResponse, body: Record<string, unknown>) {

@@ -7,6 +7,12 @@ export interface PodSummary {
   startedAt: string;
   status: string;
   pid?: number | null;
+  /** Why the container last ended, as kubectl's STATUS shows it (`OOMKilled`, `Completed`, `Error`). */
+  lastTermination?: string;
+  /** Resident memory of the process now (local stack: VmRSS, sampled), bytes. */
+  memoryBytes?: number;
+  /** `resources.limits.memory` of its container, bytes. */
+  memoryLimitBytes?: number;
 }
 
 /**
@@ -26,6 +32,15 @@ export interface ClusterDriver {
    * point). Optional: a cluster driver would need Prometheus or a port-forward per pod.
    */
   scrapeMetrics?(): Promise<Array<{ pod: PodSummary; text: string }>>;
+  /**
+   * `kubectl rollout restart deployment/<app>`: a new version rolls out with the Deployment's
+   * maxSurge/maxUnavailable. Returns at once, like kubectl; `rollingOut` says when it is done.
+   */
+  rolloutRestart?(app: string): Promise<void>;
+  /** True while a rollout of `app` still has old pods. */
+  rollingOut?(app: string): Promise<boolean>;
+  /** `kubectl scale deployment/<app> --replicas=N` (the scale subresource on a cluster). */
+  scale?(app: string, replicas: number): Promise<void>;
   /** Resolves once `app` has `replicas` ready pods; returns how long that took. */
   waitReady(app: string, replicas: number, timeoutMs?: number): Promise<number>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../lab/free-port';
 import { ClusterUnreachableError, KubernetesDriver } from './k8s-driver';
+import { RESTARTED_AT, rolloutComplete } from './k8s-deployments';
 import { gracePeriodSeconds, labelSelectorFor, summarizePod } from './k8s-pods';
 
 function kubeconfig(directory: string, server: string): string {
@@ -61,6 +62,48 @@ describe('Kubernetes driver: pod selection and mapping', () => {
       ready: false,
       status: 'Terminating',
     });
+  });
+
+  it('reads an OOM kill and the memory limit as kubectl describe shows them', () => {
+    const base = pod('cart-legacy-1');
+    const killed = {
+      ...base,
+      status: {
+        ...base.status,
+        containerStatuses: [
+          {
+            restartCount: 1,
+            lastState: { terminated: { reason: 'OOMKilled' } },
+          },
+        ],
+      },
+    };
+    expect(
+      summarizePod({
+        ...killed,
+        spec: { containers: [{ resources: { limits: { memory: '256Mi' } } }] },
+      }),
+    ).toMatchObject({
+      restarts: 1,
+      lastTermination: 'OOMKilled',
+      memoryLimitBytes: 256 * 2 ** 20,
+    });
+  });
+
+  it('says a rollout is done as kubectl rollout status does', () => {
+    const deployment = (status: Record<string, number>, generation = 2) => ({
+      metadata: { generation },
+      spec: { replicas: 3 },
+      status: { observedGeneration: 2, ...status },
+    });
+    const done = { replicas: 3, updatedReplicas: 3, availableReplicas: 3 };
+    expect(rolloutComplete(deployment(done))).toBe(true);
+    // Not yet seen by the controller; an old pod left; a new one not available yet.
+    expect(rolloutComplete(deployment(done, 3))).toBe(false);
+    expect(rolloutComplete(deployment({ ...done, replicas: 4 }))).toBe(false);
+    expect(rolloutComplete(deployment({ ...done, availableReplicas: 2 }))).toBe(
+      false,
+    );
   });
 
   it('takes grace periods as kubectl does', () => {
@@ -152,6 +195,88 @@ describe('Kubernetes driver against an API endpoint (no cluster here)', () => {
       );
       expect(requests).toContain(
         'DELETE /api/v1/namespaces/what-survives/pods/order-b?gracePeriodSeconds=30',
+      );
+    });
+  });
+
+  describe('with an endpoint that speaks the apps API', () => {
+    let server: Server;
+    const requests: Array<{ line: string; type?: string; body: unknown }> = [];
+    let port: number;
+    let available = 2;
+    beforeAll(async () => {
+      port = await freePort();
+      server = createServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          requests.push({
+            line: `${request.method} ${request.url}`,
+            type: request.headers['content-type'],
+            body: text ? JSON.parse(text) : undefined,
+          });
+          response.setHeader('content-type', 'application/json');
+          if (request.url?.includes('/pods'))
+            return response.end(
+              JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }),
+            );
+          const scale = request.url?.endsWith('/scale');
+          response.end(
+            JSON.stringify({
+              kind: scale ? 'Scale' : 'Deployment',
+              apiVersion: scale ? 'autoscaling/v1' : 'apps/v1',
+              metadata: { name: 'cart-legacy', generation: 2 },
+              spec: { replicas: 3 },
+              status: {
+                observedGeneration: 2,
+                replicas: 3,
+                updatedReplicas: 3,
+                availableReplicas: available,
+              },
+            }),
+          );
+        });
+      });
+      await new Promise<void>((resolve) =>
+        server.listen(port, '127.0.0.1', resolve),
+      );
+    });
+    afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+    it('rollout restart patches the restartedAt annotation; scale patches the scale subresource; status reads the Deployment', async () => {
+      const driver = await KubernetesDriver.connect({
+        baseUrl: 'http://ingress.local/',
+        kubeconfig: kubeconfig(directory, `http://127.0.0.1:${port}`),
+      });
+      const before = Date.now();
+      await driver.rolloutRestart('cart-legacy');
+      await driver.scale('order', 1);
+      expect(await driver.rollingOut('cart-legacy')).toBe(true);
+      available = 3;
+      expect(await driver.rollingOut('cart-legacy')).toBe(false);
+
+      const restart = requests.find((entry) =>
+        entry.line.startsWith(
+          'PATCH /apis/apps/v1/namespaces/what-survives/deployments/cart-legacy',
+        ),
+      );
+      expect(restart?.type).toBe('application/merge-patch+json');
+      const stamp = (
+        restart?.body as {
+          spec: {
+            template: { metadata: { annotations: Record<string, string> } };
+          };
+        }
+      ).spec.template.metadata.annotations[RESTARTED_AT];
+      expect(Date.parse(stamp)).toBeGreaterThanOrEqual(before - 1000);
+      expect(requests).toContainEqual({
+        line: 'PATCH /apis/apps/v1/namespaces/what-survives/deployments/order/scale',
+        type: 'application/merge-patch+json',
+        body: { spec: { replicas: 1 } },
+      });
+      expect(requests.map((entry) => entry.line)).toContain(
+        'GET /apis/apps/v1/namespaces/what-survives/deployments/cart-legacy',
       );
     });
   });

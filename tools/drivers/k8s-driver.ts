@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterDriver, PodSummary } from './cluster-driver';
 import {
+  restartPatch,
+  rolloutComplete,
+  type KubernetesDeployment,
+} from './k8s-deployments';
+import {
   gracePeriodSeconds,
   labelSelectorFor,
   summarizePod,
@@ -38,6 +43,9 @@ export class KubernetesDriver implements ClusterDriver {
     readonly namespace: string,
     private readonly server: string,
     private readonly core: import('@kubernetes/client-node').CoreV1Api,
+    private readonly deployments: import('@kubernetes/client-node').AppsV1Api,
+    /** A merge patch's Content-Type (the client's default for patches is a JSON Patch). */
+    private readonly mergePatch: import('@kubernetes/client-node').ConfigurationOptions,
     private readonly processKiller?: ProcessKiller,
   ) {}
 
@@ -76,6 +84,8 @@ export class KubernetesDriver implements ClusterDriver {
       namespace,
       cluster.server,
       config.makeApiClient(k8s.CoreV1Api),
+      config.makeApiClient(k8s.AppsV1Api),
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       await options.nodeAccess?.(cluster.server),
     );
     await driver.listPods(); // fail now, with one clear line, if the API server is not there
@@ -111,6 +121,44 @@ export class KubernetesDriver implements ClusterDriver {
   async killProcess(name: string): Promise<void> {
     if (this.processKiller) return this.processKiller(this.namespace, name);
     await this.deletePod(name, 0);
+  }
+
+  /**
+   * `kubectl rollout restart deployment/<app>`: the restartedAt annotation on the pod template.
+   * The Deployment controller rolls out with the manifest's own maxSurge/maxUnavailable.
+   */
+  async rolloutRestart(app: string): Promise<void> {
+    await this.call(() =>
+      this.deployments.patchNamespacedDeployment(
+        {
+          name: app,
+          namespace: this.namespace,
+          body: restartPatch(new Date()),
+        },
+        this.mergePatch,
+      ),
+    );
+  }
+
+  /** Not yet what `kubectl rollout status` waits for. */
+  async rollingOut(app: string): Promise<boolean> {
+    const deployment = await this.call(() =>
+      this.deployments.readNamespacedDeployment({
+        name: app,
+        namespace: this.namespace,
+      }),
+    );
+    return !rolloutComplete(deployment as KubernetesDeployment);
+  }
+
+  /** `kubectl scale deployment/<app> --replicas=N`: the scale subresource (what an HPA writes). */
+  async scale(app: string, replicas: number): Promise<void> {
+    await this.call(() =>
+      this.deployments.patchNamespacedDeploymentScale(
+        { name: app, namespace: this.namespace, body: { spec: { replicas } } },
+        this.mergePatch,
+      ),
+    );
   }
 
   async waitReady(

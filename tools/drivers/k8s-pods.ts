@@ -1,3 +1,4 @@
+import { memoryQuantityBytes } from '../lab/deployment-manifest';
 import type { PodSummary } from './cluster-driver';
 
 /** The fields of a Kubernetes Pod this project reads (a subset of V1Pod). */
@@ -11,7 +12,13 @@ export interface KubernetesPod {
     phase?: string;
     startTime?: Date | string;
     conditions?: Array<{ type: string; status: string }>;
-    containerStatuses?: Array<{ restartCount: number }>;
+    containerStatuses?: Array<{
+      restartCount: number;
+      lastState?: { terminated?: { reason?: string } };
+    }>;
+  };
+  spec?: {
+    containers?: Array<{ resources?: { limits?: { memory?: string } } }>;
   };
 }
 
@@ -31,6 +38,11 @@ export function summarizePod(pod: KubernetesPod): PodSummary {
     ) ?? false;
   const terminating = !!pod.metadata?.deletionTimestamp;
   const startTime = pod.status?.startTime;
+  // The kernel's OOM kill shows as the container's last state: `OOMKilled`.
+  const lastTermination = pod.status?.containerStatuses?.find(
+    (status) => status.lastState?.terminated?.reason,
+  )?.lastState?.terminated?.reason;
+  const memoryLimit = pod.spec?.containers?.[0]?.resources?.limits?.memory;
   return {
     name: pod.metadata?.name ?? '',
     app: pod.metadata?.labels?.app ?? '',
@@ -41,7 +53,18 @@ export function summarizePod(pod: KubernetesPod): PodSummary {
     ),
     startedAt: startTime ? new Date(startTime).toISOString() : '',
     status: terminating ? 'Terminating' : (pod.status?.phase ?? 'Unknown'),
+    ...(lastTermination ? { lastTermination } : {}),
+    ...(memoryLimit ? limitOf(String(memoryLimit)) : {}),
   };
+}
+
+/** A quantity this project cannot read (`129e6`) is left out rather than fail the listing. */
+function limitOf(quantity: string): Pick<PodSummary, 'memoryLimitBytes'> {
+  try {
+    return { memoryLimitBytes: memoryQuantityBytes(quantity) };
+  } catch {
+    return {};
+  }
 }
 
 /** A grace period as `kubectl delete pod --grace-period=N` takes it (0 = immediately, forced). */

@@ -97,6 +97,22 @@ export class LocalDriver implements ClusterDriver {
     return scraped.filter(({ text }) => text);
   }
 
+  async rolloutRestart(app: string): Promise<void> {
+    await this.lab('POST', `apps/${encodeURIComponent(app)}/restart`, {});
+  }
+
+  async rollingOut(app: string): Promise<boolean> {
+    const apps = await this.lab<Array<{ app: string; rollingOut: boolean }>>(
+      'GET',
+      'apps',
+    );
+    return apps.some((state) => state.app === app && state.rollingOut);
+  }
+
+  async scale(app: string, replicas: number): Promise<void> {
+    await this.lab('PATCH', `apps/${encodeURIComponent(app)}`, { replicas });
+  }
+
   async setLegacyCartAffinity(enabled: boolean): Promise<void> {
     await this.lab('PATCH', 'gateway', { legacyCartAffinity: enabled });
   }

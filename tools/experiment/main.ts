@@ -5,7 +5,8 @@
  *
  *   npm run experiment -- [--quick] [--scenario delete-pod,crash,...] [--users 30]
  *                         [--target local|k8s] [--url http://127.0.0.1:8080] [--out reports]
- *                         [--sabotage redis-without-aof|auth-per-pod] [--context C] [--namespace N]
+ *                         [--sabotage redis-without-aof|auth-per-pod|rollout-all-unavailable]
+ *                         [--context C] [--namespace N]
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -32,8 +33,22 @@ import {
   type StackVariant,
 } from './scenarios';
 import { VirtualUser, virtualUserAccounts } from './virtual-users';
+import { FLOOD_USERS, floodAccounts } from './session-flood';
 
-const SABOTAGES = ['redis-without-aof', 'auth-per-pod'] as const;
+/**
+ * cart-legacy's memory limit on the oom stack, lowered from the manifest's 256Mi (the report
+ * shows both). Measured on 2 shared cores with 30 virtual users: under 256Mi the flooded pod
+ * never dies. Its store holds at most 10,000 sessions (MEMORY_STORE_MAX_SESSIONS, then it evicts
+ * the least recently used), reached after ~210 s of flood; RSS peaked at 238 MiB and settled
+ * near 200 MiB. The bound holds; 160 MiB shows what an OOM kill does, in seconds.
+ */
+const OOM_LEGACY_MEMORY_LIMIT_BYTES = 160 * 2 ** 20;
+
+const SABOTAGES = [
+  'redis-without-aof',
+  'auth-per-pod',
+  'rollout-all-unavailable',
+] as const;
 type Sabotage = (typeof SABOTAGES)[number];
 
 class UsageError extends Error {}
@@ -46,7 +61,19 @@ function stackOptions(
 ): LocalStackOptions {
   return {
     labPort: 0,
-    users,
+    users:
+      variant === 'oom'
+        ? [
+            users,
+            ...floodAccounts(FLOOD_USERS).map(
+              ([name, password]) => `${name}:${password}`,
+            ),
+          ].join(',')
+        : users,
+    memoryLimitBytes:
+      variant === 'oom'
+        ? { 'cart-legacy': OOM_LEGACY_MEMORY_LIMIT_BYTES }
+        : undefined,
     replicas: quick
       ? { auth: 2, order: 2, cart: 2, 'cart-legacy': 3 }
       : undefined,
@@ -59,6 +86,17 @@ function stackOptions(
         ? 'per-pod'
         : 'shared',
     authRevocation: variant === 'revocation-denylist' ? 'denylist' : 'none',
+    // A broken rollout: every old pod stopped at once (maxUnavailable 100 %), where the
+    // manifests say 0. The rollout rows must catch it.
+    rolloutStrategy:
+      sabotage === 'rollout-all-unavailable'
+        ? Object.fromEntries(
+            (['auth', 'order', 'cart', 'cart-legacy'] as const).map((app) => [
+              app,
+              { maxSurge: 1, maxUnavailable: '100%' },
+            ]),
+          )
+        : undefined,
     environment: variantEnvironment(variant, quick),
   };
 }

@@ -71,8 +71,14 @@ export function timelineSvg(timeline: Timeline): string {
   const markers = timeline.markers
     .map((marker) => {
       const position = x(marker.at / timeline.bucketMs).toFixed(1);
-      const color = marker.kind === 'disrupted' ? '#e31a1c' : '#33a02c';
-      return `<line x1="${position}" x2="${position}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="${color}" stroke-dasharray="4 3"><title>${marker.app} ${marker.kind} at ${(marker.at / 1000).toFixed(2)} s</title></line>`;
+      const color =
+        marker.kind === 'disrupted'
+          ? '#e31a1c'
+          : marker.kind === 'step'
+            ? '#888'
+            : '#33a02c';
+      const what = marker.label ?? `${marker.app} ${marker.kind}`;
+      return `<line class="marker ${marker.kind}" x1="${position}" x2="${position}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="${color}" stroke-dasharray="${marker.kind === 'step' ? '1 3' : '4 3'}"><title>${escapeHtml(what)} at ${(marker.at / 1000).toFixed(2)} s</title></line>`;
     })
     .join('');
   const seconds = Math.floor((count * timeline.bucketMs) / 1000);
@@ -91,6 +97,47 @@ export function timelineSvg(timeline: Timeline): string {
 <text x="4" y="${pad.top + 4}" font-size="11">${max}</text><text x="4" y="${height - pad.bottom}" font-size="11">0</text>
 <line x1="${pad.left}" x2="${width - pad.right}" y1="${height - pad.bottom}" y2="${height - pad.bottom}" stroke="#999"/>
 ${failures}${lines}${markers}${ticks}${legend}</svg>`;
+}
+
+/** A timeline's steps (a rollout's pods created, ready, gone) as a list under its chart. */
+export function stepList(timeline: Timeline): string {
+  const steps = timeline.markers.filter((marker) => marker.kind === 'step');
+  if (!steps.length) return '';
+  const items = steps
+    .map(
+      (step) =>
+        `<li>${(step.at / 1000).toFixed(2)} s — ${escapeHtml(step.app)}: ${escapeHtml(step.label ?? '')}</li>`,
+    )
+    .join('');
+  return `<details class="steps"><summary>${steps.length} steps</summary><ol>${items}</ol></details>`;
+}
+
+/** Each sampled series of a timeline (an RSS curve) as a line over the same seconds. */
+export function seriesSvg(timeline: Timeline): string {
+  return (timeline.series ?? [])
+    .map((line) => {
+      const width = 860;
+      const height = 140;
+      const pad = { left: 60, right: 12, top: 14, bottom: 24 };
+      const span = Math.max(
+        1,
+        timeline.buckets.length * timeline.bucketMs,
+        ...line.points.map(([at]) => at),
+      );
+      const max = Math.max(1, ...line.points.map(([, value]) => value));
+      const x = (at: number) =>
+        pad.left + (at / span) * (width - pad.left - pad.right);
+      const y = (value: number) =>
+        height - pad.bottom - (value / max) * (height - pad.top - pad.bottom);
+      const points = line.points
+        .map(([at, value]) => `${x(at).toFixed(1)},${y(value).toFixed(1)}`)
+        .join(' ');
+      return `<svg xmlns="http://www.w3.org/2000/svg" class="series-chart" role="img" aria-label="${escapeHtml(line.name)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
+<text x="4" y="${pad.top + 4}" font-size="11">${max.toFixed(0)} ${escapeHtml(line.unit)}</text><text x="4" y="${height - pad.bottom}" font-size="11">0</text>
+<text x="${pad.left}" y="${height - 6}" font-size="11">${escapeHtml(line.name)}</text>
+<polyline fill="none" stroke="#b15928" stroke-width="2" points="${points}"/></svg>`;
+    })
+    .join('');
 }
 
 /** "sessions missing: +4 on cart-legacy" — the story's counters that moved in a window. */
@@ -123,7 +170,7 @@ export function renderHtml(report: ExperimentReport): string {
       const metrics = moved.length
         ? `<p class="metrics">Metric deltas (each pod's /metrics): ${moved.map(escapeHtml).join('; ')}</p>`
         : '';
-      return `<section><h3>${escapeHtml(timeline.scenario)}</h3>${timelineSvg(timeline)}${metrics}</section>`;
+      return `<section><h3>${escapeHtml(timeline.scenario)}</h3>${timelineSvg(timeline)}${seriesSvg(timeline)}${stepList(timeline)}${metrics}</section>`;
     })
     .join('\n');
   return `<!doctype html>
@@ -143,7 +190,7 @@ section{margin:1rem 0}svg{max-width:100%;height:auto;border:1px solid #eee}
 ${rows}
 </tbody></table>
 <h2>Timelines</h2>
-<p>Successful requests per ${report.timelines[0]?.bucketMs ?? 100} ms per app; red bars: failed requests; dashed red: disruption; dashed green: replacement ready.</p>
+<p>Successful requests per ${report.timelines[0]?.bucketMs ?? 100} ms per app; red bars: failed requests; dashed red: disruption; dashed green: replacement ready; dotted grey: a step (pod created, ready, terminating, gone — listed under the chart).</p>
 ${charts}
 </body></html>
 `;

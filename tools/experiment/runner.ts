@@ -22,6 +22,8 @@ export interface Sample {
   status: number;
   /** The virtual user's index: who saw it. */
   user: number;
+  /** The pod that answered (x-pod-name), if one did. */
+  pod?: string;
 }
 
 export interface Timeline {
@@ -31,7 +33,19 @@ export interface Timeline {
   bucketMs: number;
   apps: string[];
   buckets: Array<Record<string, { ok: number; failed: number }>>;
-  markers: Array<{ at: number; kind: 'disrupted' | 'ready'; app: string }>;
+  /** `step`: one step of a disruption that takes several (a rollout's pod started, ready, ...). */
+  markers: Array<{
+    at: number;
+    kind: 'disrupted' | 'ready' | 'step';
+    app: string;
+    label?: string;
+  }>;
+  /** Values sampled over the window (an OOM victim's RSS), ms since the window started. */
+  series?: Array<{
+    name: string;
+    unit: string;
+    points: Array<[number, number]>;
+  }>;
 }
 
 export interface Row extends Observation {
@@ -139,6 +153,7 @@ export async function runWindow(
   const metricsBefore = await snapshot(driver);
   const samples: Sample[] = [];
   const markers: Timeline['markers'] = [];
+  const series: NonNullable<Timeline['series']> = [];
   const started = performance.now();
   const now = () => performance.now() - started;
   let running = true;
@@ -153,6 +168,7 @@ export async function runWindow(
           app,
           status: response.status,
           user: user.index,
+          pod: response.pod,
         });
       }
     }),
@@ -176,12 +192,25 @@ export async function runWindow(
           users[0].story.password,
         ),
       orderReplicas: replicas.get('order') ?? 1,
+      mark: (app, label) =>
+        markers.push({ at: now(), kind: 'step', app, label }),
+      sample: (name, unit, value) => {
+        let line = series.find((candidate) => candidate.name === name);
+        if (!line) series.push((line = { name, unit, points: [] }));
+        line.points.push([Math.round(now()), value]);
+      },
+      now,
     },
   );
   const disrupted: Disrupted[] = targets.map((target) => ({
     ...target,
     at: disruptedAt,
   }));
+  const addedPods = new Map(
+    targets.flatMap((target) =>
+      target.added ? [[target.app, target.added] as const] : [],
+    ),
+  );
   disrupted.forEach(({ app }) =>
     markers.push({ at: disruptedAt, kind: 'disrupted', app }),
   );
@@ -315,6 +344,17 @@ export async function runWindow(
       ...(app === 'order' || app === 'redis'
         ? { orders: { ...orders, duplicates } }
         : {}),
+      ...(disrupted.find((d) => d.app === app && d.oom)
+        ? { oom: disrupted.find((d) => d.app === app && d.oom)?.oom }
+        : {}),
+      ...(addedPods.has(app)
+        ? {
+            rebalance: rebalanceOf(
+              appSamples,
+              addedPods.get(app) as NonNullable<Disrupted['added']>,
+            ),
+          }
+        : {}),
       ...(killed.length
         ? {
             restartedInPlace: killed.every((pod) =>
@@ -350,6 +390,7 @@ export async function runWindow(
     timeline: {
       ...buildTimeline(scenario.name, samples, markers),
       metricDeltas,
+      ...(series.length ? { series } : {}),
     },
   };
 }
@@ -378,6 +419,47 @@ async function replacementsReady(
       (pod.pid != null && pod.pid !== before.pid);
     return newProcess && pod.ready && pod.status === 'Running';
   });
+}
+
+const REBALANCE_BUCKET_MS = 500;
+
+/**
+ * After a scale-out: the share of an app's answers given by the added pods, per half second
+ * from the moment they were ready, against their fair share (added / all pods). `fairShareAfterMs`
+ * is when a half second first reached 80 % of the fair share; null if none did in the window.
+ */
+export function rebalanceOf(
+  samples: Sample[],
+  { pods, readyAt, replicas }: NonNullable<Disrupted['added']>,
+): NonNullable<Observation['rebalance']> {
+  const fairShare = pods.length / replicas;
+  const added = new Set(pods);
+  const after = samples.filter((sample) => sample.at >= readyAt && sample.pod);
+  const onAdded = after.filter((sample) => added.has(sample.pod as string));
+  let fairShareAfterMs: number | null = null;
+  for (
+    let start = readyAt;
+    start <= (after.at(-1)?.at ?? 0);
+    start += REBALANCE_BUCKET_MS
+  ) {
+    const bucket = after.filter(
+      (sample) => sample.at >= start && sample.at < start + REBALANCE_BUCKET_MS,
+    );
+    const share =
+      bucket.filter((sample) => added.has(sample.pod as string)).length /
+      (bucket.length || 1);
+    if (bucket.length && share >= 0.8 * fairShare) {
+      fairShareAfterMs = Math.round(start - readyAt);
+      break;
+    }
+  }
+  return {
+    addedPods: pods.length,
+    fairShare,
+    share: after.length ? onAdded.length / after.length : 0,
+    windowMs: Math.round((after.at(-1)?.at ?? readyAt) - readyAt),
+    fairShareAfterMs,
+  };
 }
 
 /** A row's hypothesis where the run happens: a cluster's entry point is not the local gateway. */
@@ -440,8 +522,18 @@ function describe(o: Observation, userCount: number): string {
     parts.push(
       `orders kept ${o.orders.kept}/${o.orders.total}, duplicates ${o.orders.duplicates}`,
     );
+  if (o.rebalance)
+    parts.push(
+      `added pods answered ${percent(Math.round(100 * o.rebalance.share), 100)} of ${(o.rebalance.windowMs / 1000).toFixed(1)} s after they were ready (fair share ${percent(Math.round(100 * o.rebalance.fairShare), 100)}; ${o.rebalance.fairShareAfterMs === null ? 'never reached 80 % of it' : `80 % of it after ${(o.rebalance.fairShareAfterMs / 1000).toFixed(1)} s`})`,
+    );
+  if (o.oom)
+    parts.push(
+      `OOMKilled: ${o.oom.killed ? `yes, holding ${o.oom.sessionsAtDeath ?? '?'} sessions, RSS peak ${(o.oom.peakRssBytes / 2 ** 20).toFixed(0)} MiB of a ${(o.oom.limitBytes / 2 ** 20).toFixed(0)} MiB limit` : 'no'}${o.oom.limitBytes !== o.oom.manifestLimitBytes ? ` (limit lowered for this run; the manifest says ${(o.oom.manifestLimitBytes / 2 ** 20).toFixed(0)} MiB)` : ''}`,
+    );
   if (o.restartedInPlace) parts.push('restarted in place');
-  if (o.replacedUnderNewName) parts.push('replaced under a new name');
+  // After a scale-in the removed pods are gone for good: not "replaced".
+  if (o.replacedUnderNewName && !o.rebalance)
+    parts.push('replaced under a new name');
   return parts.join('; ');
 }
 

@@ -3,6 +3,7 @@ import { StoryUser } from '../client/story-client';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import type { LocalDriver } from '../drivers/local-driver';
 import type { ProbeSettings, RevocationObservation } from './logout-probe';
+import { DEPLOYMENT_SCENARIOS } from './deployment-scenarios';
 
 export const APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
 export type RowApp = (typeof APPS)[number] | 'redis';
@@ -13,7 +14,9 @@ export type StackVariant =
   | 'redis-without-aof'
   | 'auth-per-pod'
   | 'revocation-denylist'
-  | 'short-access-tokens';
+  | 'short-access-tokens'
+  /** Flood accounts for a session flood, cart-legacy's memory limit lowered on --quick. */
+  | 'oom';
 
 /** The short-token stack's access-token lifetime (AUTH_ACCESS_TOKEN_TTL_SECONDS): quick, full. */
 export const SHORT_ACCESS_TOKEN_SECONDS = { quick: 15, full: 60 } as const;
@@ -25,6 +28,10 @@ export interface Disrupted {
   pods: PodSummary[];
   /** ms since the window started */
   at: number;
+  /** Pods a scale-out added, and when they were ready (ms since the window started). */
+  added?: { pods: string[]; readyAt: number; replicas: number };
+  /** An OOM kill the scenario provoked, and what it measured of it. */
+  oom?: Observation['oom'];
 }
 
 /** What one row observed; the expectation reads it, the report prints it. */
@@ -54,6 +61,23 @@ export interface Observation {
   replacedUnderNewName?: boolean;
   /** Probe rows (`logout`): what happened to a logged-out access token. */
   revocation?: RevocationObservation;
+  /** After a scale-out: how much of the app's traffic the added pods took (see rebalanceOf). */
+  rebalance?: {
+    addedPods: number;
+    fairShare: number;
+    share: number;
+    windowMs: number;
+    fairShareAfterMs: number | null;
+  };
+  /** An OOM kill: did the victim die of its limit, and what did it hold then. */
+  oom?: {
+    killed: boolean;
+    sessionsAtDeath: number | null;
+    peakRssBytes: number;
+    /** The limit this run enforced; a --quick run lowers the manifest's. */
+    limitBytes: number;
+    manifestLimitBytes: number;
+  };
 }
 
 export interface RowExpectation {
@@ -77,6 +101,12 @@ export interface DisruptionContext {
   freshUser(): StoryUser;
   /** Order replicas: how many verifiers a request must reach to reach them all. */
   orderReplicas: number;
+  /** Puts a step on the report's timeline (`order-abc-1 ready`). */
+  mark(app: string, label: string): void;
+  /** Adds a point to a sampled series of the timeline (an RSS curve). */
+  sample(name: string, unit: string, value: number): void;
+  /** ms since the window started. */
+  now(): number;
 }
 
 /**
@@ -126,7 +156,7 @@ export interface DisruptionScenario extends ScenarioBasics {
     driver: ClusterDriver,
     pick: (app: string) => Promise<PodSummary[]>,
     context: DisruptionContext,
-  ): Promise<Array<{ app: string; pods: PodSummary[] }>>;
+  ): Promise<Array<Pick<Disrupted, 'app' | 'pods' | 'added' | 'oom'>>>;
 }
 
 /**
@@ -536,6 +566,8 @@ export const SCENARIOS: Scenario[] = [
   },
   ...LOGOUT_SCENARIOS,
 ];
+
+SCENARIOS.push(...DEPLOYMENT_SCENARIOS);
 
 export function selectScenarios(
   names: string[] | undefined,

@@ -4,6 +4,8 @@
  *   delete pod NAME... [--grace-period=0] [--force] [--wait=false]
  *   delete pod -l app=cart-legacy
  *   scale order --replicas=5            (also: scale deployment/order --replicas=5)
+ *   rollout restart deployment/cart-legacy   (a new version: pods replaced one by one)
+ *   rollout status deployment/cart-legacy    (waits until the rollout is done)
  * Talks to the lab API at LAB_URL (default http://127.0.0.1:$LAB_PORT, port 8080).
  */
 import { parseArgs } from 'node:util';
@@ -125,8 +127,32 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
+  if (verb === 'rollout' && ['restart', 'status'].includes(resource ?? '')) {
+    const target = (names[0] ?? '').replace(/^(deployment|deploy)\//, '');
+    if (!target)
+      throw new CliError(`usage: rollout ${resource} deployment/<app>`);
+    if (resource === 'restart') {
+      await api('POST', `apps/${encodeURIComponent(target)}/restart`, {});
+      console.log(`deployment/${target} restarted`);
+      return;
+    }
+    // Like `kubectl rollout status`: waits until every pod is of the new version and ready.
+    for (;;) {
+      const apps = await api<Array<{ app: string; rollingOut: boolean }>>(
+        'GET',
+        'apps',
+      );
+      const state = apps.find((candidate) => candidate.app === target);
+      if (!state) throw new CliError(`Error from server: no app "${target}"`);
+      if (!state.rollingOut) break;
+      await sleep(200);
+    }
+    console.log(`deployment "${target}" successfully rolled out`);
+    return;
+  }
+
   throw new CliError(
-    'usage: get pods [-l app=X] [-o json] | delete pod NAME... [--grace-period=N] [--force] | delete pod -l app=X | scale APP --replicas=N',
+    'usage: rollout restart|status deployment/APP | get pods [-l app=X] [-o json] | delete pod NAME... [--grace-period=N] [--force] | delete pod -l app=X | scale APP --replicas=N',
   );
 }
 

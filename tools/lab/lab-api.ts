@@ -13,7 +13,8 @@ const DEFAULT_GRACE_PERIOD_SECONDS = 10;
 /**
  * The kubectl of the local stack, over HTTP:
  * `GET /_lab/pods[?app=]`, `DELETE /_lab/pods/:name[?grace=seconds]`, `GET /_lab/apps`,
- * `PATCH /_lab/apps/:app {replicas}`, `GET|PATCH /_lab/gateway {legacyCartAffinity}`.
+ * `PATCH /_lab/apps/:app {replicas}`, `POST /_lab/apps/:app/restart {}` (`kubectl rollout
+ * restart`), `GET|PATCH /_lab/gateway {legacyCartAffinity}`.
  * Bad input throws a LabHttpError; the stack's fallback answers it (and checks the origin first).
  */
 export function createLabApi(supervisor: Supervisor, gateway: GatewaySettings) {
@@ -23,12 +24,30 @@ export function createLabApi(supervisor: Supervisor, gateway: GatewaySettings) {
     body: Buffer,
   ) => {
     const url = labUrlOf(request);
-    const [, prefix, collection, encodedName] = url.pathname.split('/');
+    const [, prefix, collection, encodedName, action, ...rest] =
+      url.pathname.split('/');
     const name =
       encodedName === undefined ? undefined : decodePathSegment(encodedName);
     const noRoute = () =>
       new LabHttpError(404, `no route for ${request.method} ${url.pathname}`);
-    if (prefix !== '_lab') throw noRoute();
+    if (prefix !== '_lab' || rest.length) throw noRoute();
+    if (collection === 'apps' && name && action === 'restart') {
+      if (request.method !== 'POST') throw noRoute();
+      jsonObjectBody(request, body, '{}');
+      if (supervisor.replicasOf(name) === undefined)
+        throw new LabHttpError(404, `no app "${name}"`);
+      if (supervisor.kindOf(name) !== 'Deployment')
+        throw new LabHttpError(
+          400,
+          `${name} is a ${supervisor.kindOf(name)}: only a Deployment rolls out here`,
+        );
+      if (supervisor.isRollingOut(name))
+        throw new LabHttpError(409, `a rollout of ${name} is in progress`);
+      // Like `kubectl rollout restart`: answers at once; `GET /_lab/apps` says when it is done.
+      void supervisor.rolloutRestart(name).catch(() => undefined);
+      return sendJson(response, 202, { app: name, rollingOut: true });
+    }
+    if (action !== undefined) throw noRoute();
 
     if (collection === 'pods' && !name && request.method === 'GET') {
       return sendJson(
@@ -61,6 +80,7 @@ export function createLabApi(supervisor: Supervisor, gateway: GatewaySettings) {
           app,
           replicas: supervisor.replicasOf(app),
           ready: supervisor.readyPods(app).length,
+          rollingOut: supervisor.isRollingOut(app),
         })),
       );
     }

@@ -5,6 +5,7 @@ const REASONS = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
   415: 'Unsupported Media Type',
   421: 'Misdirected Request',
 } as const;

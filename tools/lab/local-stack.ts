@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { entryPointOf, type BuiltApp } from '../build/ensure-built';
 import { generateDevKey } from '../secrets/generate-dev-keys';
+import {
+  memoryLimitBytesOf,
+  rolloutStrategyOf,
+  type RollingUpdateStrategy,
+} from './deployment-manifest';
 import { freePort } from './free-port';
 import { createGateway, sendJson, type GatewaySettings } from './gateway';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -40,6 +45,16 @@ export interface LocalStackOptions {
   users?: string;
   /** SHUTDOWN_DRAIN_MS of every pod; the gateway sees readiness within 200 ms. */
   drainMs?: number;
+  /**
+   * Rollout rules instead of the manifest's (k8s/base/<app>/deployment.yaml): the experiment's
+   * sabotage breaks them on purpose.
+   */
+  rolloutStrategy?: Partial<Record<StackApp, RollingUpdateStrategy>>;
+  /**
+   * Memory limits instead of the manifests' `resources.limits.memory`, bytes: a quick run lowers
+   * cart-legacy's so a session flood reaches it in seconds (its report says so).
+   */
+  memoryLimitBytes?: Partial<Record<StackApp, number>>;
   /** Extra environment for every pod of an app (e.g. LOG_LEVEL). */
   environment?: Partial<Record<StackApp, Record<string, string>>>;
 }
@@ -192,6 +207,7 @@ export class LocalStack {
           kind: 'Deployment',
           replicas: replicas[app],
           template: this.appTemplate(app),
+          strategy: options.rolloutStrategy?.[app] ?? rolloutStrategyOf(app),
         }),
       ),
     );
@@ -297,6 +313,9 @@ export class LocalStack {
         },
       }),
       probe: (port) => httpProbe(port, '/healthz/ready'),
+      // The kubelet's limit, from the manifest: RSS over it is an OOM kill (OomWatcher).
+      memoryLimitBytes:
+        options.memoryLimitBytes?.[app] ?? memoryLimitBytesOf(app),
     };
   }
 

@@ -8,6 +8,16 @@ function age(startedAt: string): string {
   return seconds < 120 ? `${seconds}s` : `${Math.round(seconds / 60)}m`;
 }
 
+/**
+ * STATUS as kubectl shows it: a container that ended and waits for its restart shows why it
+ * ended (`OOMKilled`, `Completed`, `Error`); once it runs again, `Running` (RESTARTS says it).
+ */
+export function displayStatus(pod: PodInfo): string {
+  return pod.status === 'Restarting' && pod.lastTermination
+    ? pod.lastTermination
+    : pod.status;
+}
+
 /** `kubectl get pods`-style table. */
 export function formatPodTable(pods: PodInfo[]): string {
   const rows = [
@@ -15,7 +25,7 @@ export function formatPodTable(pods: PodInfo[]): string {
     ...pods.map((pod) => [
       pod.name,
       pod.ready ? '1/1' : '0/1',
-      pod.status,
+      displayStatus(pod),
       String(pod.restarts),
       age(pod.startedAt),
       String(pod.pid ?? '-'),

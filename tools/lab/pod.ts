@@ -23,6 +23,9 @@ process.once('exit', () => {
 
 export type PodStatus = 'Running' | 'Restarting' | 'Terminating' | 'Terminated';
 
+/** Why a container last ended, as `kubectl get pods` and `describe` name it. */
+export type TerminationReason = 'OOMKilled' | 'Completed' | 'Error';
+
 /** What `GET /_lab/pods` returns per pod: `name` is its x-pod-name, `pid` the server itself. */
 export interface PodInfo {
   name: string;
@@ -33,6 +36,11 @@ export interface PodInfo {
   restarts: number;
   startedAt: string;
   status: PodStatus;
+  /** The reason the last process ended, once one did without the pod being deleted. */
+  lastTermination?: TerminationReason;
+  /** The process's RSS at the last sample (pods with a memory limit), bytes. */
+  memoryBytes?: number;
+  memoryLimitBytes?: number;
 }
 
 export interface PodTemplate {
@@ -46,6 +54,8 @@ export interface PodTemplate {
   ): { file: string; args: string[]; env: NodeJS.ProcessEnv };
   /** Readiness probe. */
   probe(port: number): Promise<ProbeResult>;
+  /** `resources.limits.memory`: over it, the process is OOM-killed (see OomWatcher). */
+  memoryLimitBytes?: number;
 }
 
 /** A container that ran at least this long is healthy: its next crash restarts at once. */
@@ -69,7 +79,11 @@ export class Pod {
    * before it was ever ready (cleared once it is). A stack that is booting stops on it.
    */
   startFailure?: string;
+  lastTermination?: TerminationReason;
+  memoryBytes?: number;
   private child?: ChildProcess;
+  /** The current process is being killed for its memory limit. */
+  private oomKilling = false;
   /** Ready at least once since the current process started. */
   private readySinceStart = false;
   /** Where the current process's output starts in the log file (it is appended to). */
@@ -116,6 +130,15 @@ export class Pod {
       restarts: this.restarts,
       startedAt: this.startedAt.toISOString(),
       status: this.status,
+      ...(this.lastTermination
+        ? { lastTermination: this.lastTermination }
+        : {}),
+      ...(this.memoryBytes !== undefined && this.isRunning
+        ? { memoryBytes: this.memoryBytes }
+        : {}),
+      ...(this.template.memoryLimitBytes !== undefined
+        ? { memoryLimitBytes: this.template.memoryLimitBytes }
+        : {}),
     };
   }
 
@@ -124,6 +147,8 @@ export class Pod {
     this.startedAt = new Date();
     this.status = 'Running';
     this.readySinceStart = false;
+    this.oomKilling = false;
+    this.memoryBytes = undefined;
     // Own process group: a Ctrl-C in the terminal reaches the stack, which stops its pods itself.
     // The pod writes its log file itself (as a container runtime captures stdout straight to a
     // file): no pipe through this process, which would spend CPU on every line of every pod.
@@ -206,6 +231,13 @@ export class Pod {
     return exited;
   }
 
+  /** Over its memory limit: SIGKILL, as the cgroup OOM killer does; restarted in place. */
+  oomKill(): void {
+    if (!this.isRunning || this.status !== 'Running') return;
+    this.oomKilling = true;
+    this.child?.kill('SIGKILL');
+  }
+
   private waitForExit(): Promise<void> {
     if (this.status === 'Terminated') return Promise.resolve();
     return new Promise((resolve) => this.exitWaiters.push(resolve));
@@ -220,7 +252,9 @@ export class Pod {
   ): void {
     if (child !== this.child) return;
     this.ready = false;
-    const how = cannotStart ?? `exited (${signal ?? `code ${code}`})`;
+    const how =
+      cannotStart ??
+      `exited (${signal ?? `code ${code}`}${this.oomKilling ? `, OOMKilled: RSS ${this.memoryBytes} bytes over the limit of ${this.template.memoryLimitBytes}` : ''})`;
     if (!this.readySinceStart && this.status !== 'Terminating') {
       const said = cannotStart
         ? undefined
@@ -232,6 +266,11 @@ export class Pod {
       `\n[lab] ${this.name} ${cannotStart ? how : `pid ${child.pid} ${how}`}\n`,
     );
     if (this.status === 'Terminating') return this.terminated();
+    this.lastTermination = this.oomKilling
+      ? 'OOMKilled'
+      : code === 0
+        ? 'Completed'
+        : 'Error';
     // Not deleted: the container died (crash, OOM, kill -9 from outside). Restart in place.
     const ranFor = Date.now() - this.startedAt.getTime();
     this.consecutiveQuickCrashes =

@@ -1,13 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port';
+import { OomWatcher } from './memory-limit';
 import { podName, replicaSetHash } from './pod-names';
 import { Pod, type PodInfo, type PodTemplate } from './pod';
+import type { RollingUpdateStrategy } from './deployment-manifest';
+import { resolveStrategy, rolloutStep } from './rollout-plan';
 
 export interface WorkloadSpec {
   /** `Deployment`: replaced pods get new names and ports. `StatefulSet`: same name, same port. */
   kind: 'Deployment' | 'StatefulSet';
   replicas: number;
   template: PodTemplate;
+  /** A Deployment's `strategy.rollingUpdate` (the manifest's); Kubernetes' 25 %/25 % if absent. */
+  strategy?: RollingUpdateStrategy;
 }
 
 interface Workload {
@@ -29,7 +34,9 @@ export class Supervisor {
   private readonly pods: Pod[] = [];
   private readonly workloads = new Map<string, Workload>();
   private readonly probeTimer: NodeJS.Timeout;
+  private readonly oomWatcher = new OomWatcher(() => this.pods);
   private probing = false;
+  private readonly rollingOut = new Set<string>();
 
   constructor(
     private readonly logDirectory: string,
@@ -41,6 +48,10 @@ export class Supervisor {
 
   get apps(): string[] {
     return [...this.workloads.keys()];
+  }
+
+  kindOf(app: string): WorkloadSpec['kind'] | undefined {
+    return this.workloads.get(app)?.spec.kind;
   }
 
   replicasOf(app: string): number | undefined {
@@ -96,6 +107,74 @@ export class Supervisor {
     return true;
   }
 
+  /** True while a `rolloutRestart` of `app` has old pods left to replace. */
+  isRollingOut(app: string): boolean {
+    return this.rollingOut.has(app);
+  }
+
+  /**
+   * `kubectl rollout restart deployment/<app>`: a new ReplicaSet (new pod names), then the
+   * Deployment controller's rolling update with the workload's maxSurge/maxUnavailable: new pods
+   * start, and old ones are deleted gracefully (SIGTERM: readiness 503, drain, exit) only while
+   * enough pods stay ready. Resolves once every pod is of the new ReplicaSet and ready.
+   */
+  async rolloutRestart(
+    app: string,
+    { gracePeriodMs = 10_000, pollMs = 50 } = {},
+  ): Promise<void> {
+    const workload = this.workloads.get(app);
+    if (!workload) throw new UnknownPodError(`no workload "${app}"`);
+    if (workload.spec.kind !== 'Deployment')
+      throw new Error(`${app} is a ${workload.spec.kind}, not a Deployment`);
+    workload.hash = replicaSetHash();
+    const isCurrent = (pod: Pod) =>
+      pod.name.startsWith(`${app}-${workload.hash}-`);
+    this.rollingOut.add(app);
+    try {
+      // Stops when done, or when the workload is gone (the stack shuts down).
+      while (this.workloads.get(app) === workload) {
+        const active = this.pods.filter(
+          (pod) =>
+            pod.app === app &&
+            pod.status !== 'Terminating' &&
+            pod.status !== 'Terminated',
+        );
+        const current = active.filter(isCurrent);
+        const old = active.filter((pod) => !isCurrent(pod));
+        const ready = (pods: Pod[]) =>
+          pods.filter((pod) => pod.ready && pod.status === 'Running').length;
+        const { replicas } = workload.spec;
+        if (!old.length && ready(current) >= replicas) return;
+        const { start, stop } = rolloutStep(
+          replicas,
+          resolveStrategy(
+            workload.spec.strategy ?? {
+              maxSurge: '25%',
+              maxUnavailable: '25%',
+            },
+            replicas,
+          ),
+          { pods: current.length, ready: ready(current) },
+          { pods: old.length, ready: ready(old) },
+        );
+        for (let index = 0; index < start; index++)
+          await this.startPod(workload);
+        // Not-ready old pods go first (they serve nobody), then the oldest.
+        old
+          .sort(
+            (a, b) =>
+              Number(a.ready) - Number(b.ready) ||
+              a.startedAt.getTime() - b.startedAt.getTime(),
+          )
+          .slice(0, stop)
+          .forEach((pod) => void pod.delete(gracePeriodMs));
+        await sleep(pollMs);
+      }
+    } finally {
+      this.rollingOut.delete(app);
+    }
+  }
+
   async scale(app: string, replicas: number): Promise<void> {
     const workload = this.workloads.get(app);
     if (!workload) throw new UnknownPodError(`no workload "${app}"`);
@@ -138,6 +217,7 @@ export class Supervisor {
   /** Deletes every pod (SIGTERM, then SIGKILL after the grace period) and waits for all exits. */
   async shutdown(gracePeriodMs: number): Promise<void> {
     clearInterval(this.probeTimer);
+    this.oomWatcher.stop();
     this.workloads.clear();
     await Promise.all(
       this.pods
@@ -153,7 +233,7 @@ export class Supervisor {
       (pod) => pod.app === app && pod.status !== 'Terminated',
     );
     const active = live.filter((pod) => pod.status !== 'Terminating');
-    const { kind, replicas, template } = workload.spec;
+    const { kind, replicas } = workload.spec;
     for (let index = active.length; index < replicas; index++) {
       const name =
         kind === 'StatefulSet'
@@ -161,20 +241,7 @@ export class Supervisor {
           : podName(app, workload.hash);
       if (kind === 'StatefulSet' && live.some((pod) => pod.name === name))
         continue;
-      const port =
-        kind === 'StatefulSet' && workload.spec.template.fixedPort
-          ? workload.spec.template.fixedPort
-          : await freePort();
-      const pod = new Pod(
-        name,
-        port,
-        template,
-        this.logDirectory,
-        this.onChange,
-      );
-      this.pods.push(pod);
-      live.push(pod);
-      pod.start();
+      live.push(await this.startPod(workload, name));
     }
     // Scale down: not-ready pods first, then the youngest (as the ReplicaSet controller ranks them).
     const surplus = active
@@ -185,6 +252,21 @@ export class Supervisor {
       )
       .slice(0, Math.max(0, active.length - replicas));
     surplus.forEach((pod) => void pod.delete(10_000));
+  }
+
+  private async startPod(
+    workload: Workload,
+    name = podName(workload.spec.template.app, workload.hash),
+  ): Promise<Pod> {
+    const { kind, template } = workload.spec;
+    const port =
+      kind === 'StatefulSet' && template.fixedPort
+        ? template.fixedPort
+        : await freePort();
+    const pod = new Pod(name, port, template, this.logDirectory, this.onChange);
+    this.pods.push(pod);
+    pod.start();
+    return pod;
   }
 
   private nextOrdinal(live: Pod[]): number {

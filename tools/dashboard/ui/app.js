@@ -74,6 +74,35 @@
     }
   }
 
+  /** Apps scaled in from the page, and the count to scale them back out to. */
+  const scaledInFrom = new Map();
+
+  function deploy(button, app) {
+    return act(button, async () => {
+      await call('POST', '/_lab/deploys', { app });
+      return `Deploying a new version of ${app}: each pod is replaced, one at a time (kubectl rollout restart).`;
+    });
+  }
+
+  function scaleInOrOut(button, app) {
+    return act(button, async () => {
+      const from = scaledInFrom.get(app);
+      if (from) {
+        await call('POST', '/_lab/scales', { app, replicas: from });
+        scaledInFrom.delete(app);
+        button.textContent = 'Scale in';
+        return `Scaling ${app} back out to ${from} pods.`;
+      }
+      const running = [...pods.values()].filter(
+        (known) => known.pod.app === app && known.pod.status !== 'Terminating',
+      ).length;
+      await call('POST', '/_lab/scales', { app, replicas: 1 });
+      scaledInFrom.set(app, Math.max(2, running));
+      button.textContent = `Scale out to ${Math.max(2, running)}`;
+      return `Scaling ${app} in to 1 pod (what an autoscaler does at night).`;
+    });
+  }
+
   function kill(button, pod, grace) {
     return act(button, async () => {
       await call('POST', '/_lab/kills', { pod, grace });
@@ -123,6 +152,25 @@
       ),
       summary,
     );
+    if (app !== 'redis') {
+      const deployButton = el(
+        'button',
+        { type: 'button', 'data-role': 'deploy', 'data-app': app },
+        'Deploy a new version',
+      );
+      const scaleButton = el(
+        'button',
+        { type: 'button', 'data-role': 'scale', 'data-app': app },
+        'Scale in',
+      );
+      deployButton.addEventListener('click', () => deploy(deployButton, app));
+      scaleButton.addEventListener('click', () =>
+        scaleInOrOut(scaleButton, app),
+      );
+      section.append(
+        el('div', { class: 'app-actions' }, deployButton, scaleButton),
+      );
+    }
     entry = { section, list, summary, chart: undefined, data: undefined };
     if (chartedApps.includes(app)) {
       const holder = el('div', {
@@ -230,7 +278,9 @@
 
   function statusText(pod) {
     if (pod.status === 'Terminating') return '✖ Terminating';
-    if (pod.status === 'Restarting') return '↻ Restarting (process died)';
+    // Why the process ended, as kubectl names it: OOMKilled (its memory limit), Completed, Error.
+    if (pod.status === 'Restarting')
+      return `↻ Restarting (${pod.lastTermination ?? 'process died'})`;
     if (pod.ready) return `✔ Ready · ${pod.status}`;
     return `○ Not ready · ${pod.status}`;
   }
