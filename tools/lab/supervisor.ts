@@ -161,10 +161,15 @@ export class Supervisor {
           : podName(app, workload.hash);
       if (kind === 'StatefulSet' && live.some((pod) => pod.name === name))
         continue;
+      const ordinalPort =
+        kind === 'StatefulSet'
+          ? template.ordinalPorts?.[Number(name.split('-').pop())]
+          : undefined;
       const port =
-        kind === 'StatefulSet' && workload.spec.template.fixedPort
+        ordinalPort ??
+        (kind === 'StatefulSet' && workload.spec.template.fixedPort
           ? workload.spec.template.fixedPort
-          : await freePort();
+          : await freePort());
       const pod = new Pod(
         name,
         port,
