@@ -134,6 +134,44 @@ describe('services through Redis Sentinel follow a failover', () => {
       true,
     ]);
   });
+
+  it('answers 503 (not 500) while the primary refuses writes it cannot replicate (NOREPLICAS)', async () => {
+    // More replicas asked for than the group has: the primary refuses every write, as an old
+    // primary cut off from its replicas does (min-replicas-to-write).
+    const bearer = `Bearer ${(await login(auth)).access_token}`;
+    const primary = await group.primaryPort();
+    await redisCommand(primary, [
+      'CONFIG',
+      'SET',
+      'min-replicas-to-write',
+      '2',
+    ]);
+    try {
+      const refused = await fetch(`${order.url}/orders`, {
+        method: 'POST',
+        headers: { authorization: bearer, 'content-type': 'application/json' },
+        body: JSON.stringify(americano),
+      });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'Redis is unavailable; try again shortly',
+      });
+      const shopper = new CartClient(cart.url, '/cart');
+      const cartLogin = await shopper.call('POST', '/login', undefined, {
+        authorization: bearer,
+      });
+      expect(cartLogin.status).toBe(503);
+    } finally {
+      await redisCommand(primary, [
+        'CONFIG',
+        'SET',
+        'min-replicas-to-write',
+        '0',
+      ]);
+    }
+  });
 });
 
 describe('REDIS_SENTINELS is validated at start-up', () => {
