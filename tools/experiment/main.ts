@@ -6,6 +6,9 @@
  *   npm run experiment -- [--quick] [--scenario delete-pod,crash,...] [--users 30]
  *                         [--target local|k8s] [--url http://127.0.0.1:8080] [--out reports]
  *                         [--sabotage redis-without-aof|auth-per-pod] [--context C] [--namespace N]
+ *                         [--kills 20]   (redis-primary-kill: SIGKILL the primary that many times)
+ * ORDER_WAIT_REPLICAS / ORDER_WAIT_TIMEOUT_MS in the environment reach the redis-sentinel stack's
+ * order pods: the failover rows then expect 0 acknowledged orders lost.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -44,6 +47,7 @@ function stackOptions(
       ? { auth: 2, order: 2, cart: 2, 'cart-legacy': 3 }
       : undefined,
     // A sabotage runs the stack broken while the expectations stay: the verdict must catch it.
+    redisMode: variant === 'redis-sentinel' ? 'sentinel' : 'single',
     redisPersistence: !(
       variant === 'redis-without-aof' || sabotage === 'redis-without-aof'
     ),
@@ -54,15 +58,29 @@ function stackOptions(
     // Verifiers refetch the JWKS for an unknown kid at most once per cooldown (30 s by default);
     // a window of this experiment is shorter, so the per-pod stack lets them refetch at once.
     environment:
-      variant === 'auth-per-pod'
-        ? Object.fromEntries(
-            (['order', 'cart', 'cart-legacy'] as const).map((app) => [
-              app,
-              { AUTH_JWKS_COOLDOWN_SECONDS: '1' },
-            ]),
-          )
-        : undefined,
+      variant === 'redis-sentinel'
+        ? { order: orderWaitEnvironment() }
+        : variant === 'auth-per-pod'
+          ? Object.fromEntries(
+              (['order', 'cart', 'cart-legacy'] as const).map((app) => [
+                app,
+                { AUTH_JWKS_COOLDOWN_SECONDS: '1' },
+              ]),
+            )
+          : undefined,
   };
+}
+
+/** The order service's WAIT settings, passed through from this process's environment. */
+function orderWaitEnvironment(): Record<string, string> {
+  return Object.fromEntries(
+    (['ORDER_WAIT_REPLICAS', 'ORDER_WAIT_TIMEOUT_MS'] as const).flatMap(
+      (name) =>
+        process.env[name] === undefined
+          ? []
+          : [[name, process.env[name] as string]],
+    ),
+  );
 }
 
 async function main(): Promise<number> {
@@ -77,8 +95,15 @@ async function main(): Promise<number> {
       sabotage: { type: 'string' },
       context: { type: 'string' },
       namespace: { type: 'string' },
+      kills: { type: 'string', default: '1' },
     },
   });
+  const kills = Number(values.kills);
+  if (!Number.isInteger(kills) || kills < 1 || kills > 100)
+    throw new UsageError('--kills must be an integer from 1 to 100');
+  const waitReplicas = Number(process.env.ORDER_WAIT_REPLICAS ?? 0);
+  if (!Number.isInteger(waitReplicas) || waitReplicas < 0)
+    throw new UsageError('ORDER_WAIT_REPLICAS must be an integer ≥ 0');
   const target = values.target as 'local' | 'k8s';
   if (target !== 'local' && target !== 'k8s')
     throw new UsageError('--target must be local or k8s');
@@ -176,6 +201,8 @@ async function main(): Promise<number> {
           // A container the kubelet restarts again within 10 minutes waits out its crash-loop
           // back-off first (10 s, 20 s, 40 s, ...): kill-all after crash meets it on a cluster.
           readyTimeoutMs: target === 'k8s' ? 90_000 : 30_000,
+          kills,
+          waitReplicas,
           progress,
         });
         rows.push(...result.rows);

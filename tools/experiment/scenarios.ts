@@ -2,16 +2,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StoryUser } from '../client/story-client';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import type { LocalDriver } from '../drivers/local-driver';
+import { REDIS_SENTINEL_SCENARIOS } from './redis-sentinel-scenarios';
 
 export const APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
 export type RowApp = (typeof APPS)[number] | 'redis';
 
 /** Which local stack a scenario needs (a cluster target runs whatever is deployed). */
-export type StackVariant = 'base' | 'redis-without-aof' | 'auth-per-pod';
+export type StackVariant =
+  'base' | 'redis-without-aof' | 'auth-per-pod' | 'redis-sentinel';
+
+/** One SIGKILL of a Redis node under load (the redis-sentinel rows). */
+export interface RedisKill {
+  pod: string;
+  /** Epoch ms of the kill. */
+  at: number;
+  /** Until the Sentinels named another primary; null when the killed node was a replica. */
+  promotedMs: number | null;
+}
 
 export interface Disrupted {
   app: string;
   pods: PodSummary[];
+  kills?: RedisKill[];
   /** ms since the window started */
   at: number;
 }
@@ -39,6 +51,18 @@ export interface Observation {
     failedUsersHeldElsewhere: number;
   };
   orders?: { kept: number; total: number; duplicates: number };
+  /**
+   * Every order answered 201 during the window, read back afterwards (the Redis failover rows):
+   * `lost` were acknowledged and are gone. `waitReplicas` is the order pods' ORDER_WAIT_REPLICAS.
+   */
+  acknowledgedOrders?: { total: number; lost: number; waitReplicas: number };
+  /** Per kill: Sentinel's promotion, the first 201 after it, and the acknowledged orders it lost. */
+  failovers?: Array<{
+    pod: string;
+    promotedMs: number | null;
+    writesBackMs: number | null;
+    lost: number;
+  }>;
   restartedInPlace?: boolean;
   replacedUnderNewName?: boolean;
 }
@@ -64,6 +88,8 @@ export interface DisruptionContext {
   freshUser(): StoryUser;
   /** Order replicas: how many verifiers a request must reach to reach them all. */
   orderReplicas: number;
+  /** How many times a repeated disruption repeats (`--kills`, redis-primary-kill). */
+  kills: number;
 }
 
 /**
@@ -101,11 +127,13 @@ export interface Scenario {
   variant: StackVariant;
   /** Carts are only built where the bearer tokens can be verified (not with per-pod keys). */
   buildsCarts: boolean;
+  /** Read back every order acknowledged during the window, not only those placed before it. */
+  checksEveryAcknowledgedOrder?: boolean;
   disrupt(
     driver: ClusterDriver,
     pick: (app: string) => Promise<PodSummary[]>,
     context: DisruptionContext,
-  ): Promise<Array<{ app: string; pods: PodSummary[] }>>;
+  ): Promise<Array<{ app: string; pods: PodSummary[]; kills?: RedisKill[] }>>;
   rows: RowExpectation[];
 }
 
@@ -400,6 +428,8 @@ export const SCENARIOS: Scenario[] = [
       },
     ],
   },
+  // The same Redis with replicas and Sentinel (LAB_REDIS=sentinel): redis-sentinel-scenarios.ts.
+  ...REDIS_SENTINEL_SCENARIOS,
 ];
 
 export function selectScenarios(

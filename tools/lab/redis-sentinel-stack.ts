@@ -116,6 +116,35 @@ export class RedisSentinelStack {
     this.poller = setInterval(() => void this.poll(), 200);
   }
 
+  /**
+   * The primary the Sentinels name has every other node connected, online and caught up, and
+   * every Sentinel names that same primary: ready for the next kill.
+   */
+  async healthy(): Promise<boolean> {
+    const primary = await this.poll();
+    const info = await redisInfo(primary).catch(() => undefined);
+    if (info?.role !== 'master') return false;
+    const replicas = Object.entries(info)
+      .filter(([key]) => /^slave\d+$/.test(key))
+      .map(([, value]) => value);
+    const online = replicas.filter((value) =>
+      value.includes('state=online'),
+    ).length;
+    if (online < REDIS_NODES - 1) return false;
+    const named = await Promise.all(
+      this.sentinelPorts.map((port) =>
+        redisCommand(port, [
+          'SENTINEL',
+          'GET-MASTER-ADDR-BY-NAME',
+          SENTINEL_MASTER_NAME,
+        ]).catch(() => undefined),
+      ),
+    );
+    return named.every(
+      (answer) => Array.isArray(answer) && Number(answer[1]) === primary,
+    );
+  }
+
   stop(): void {
     clearInterval(this.poller);
   }
@@ -162,6 +191,10 @@ export class RedisSentinelStack {
             '1',
             '--min-replicas-max-lag',
             '10',
+            // A replica (re)joining is synced at once, not after Redis's default 5 s wait for
+            // others: until then a new primary has one replica fewer for min-replicas-to-write.
+            '--repl-diskless-sync-delay',
+            '0',
             // Whoever the Sentinels name primary now: a restarted node rejoins as its replica.
             ...(port === this.primary
               ? []
