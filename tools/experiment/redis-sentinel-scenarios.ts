@@ -56,8 +56,10 @@ const killPrimary: Scenario['disrupt'] = async (driver, _pick, context) => {
     const oldPort = sentinel.primaryPort;
     const pod = await redisPod(driver, sentinel.primaryPod);
     if (!firstSeen.has(pod.name)) firstSeen.set(pod.name, pod);
-    const at = Date.now();
+    // After the signal: killProcess looks the pid up first, and a request sent in between
+    // may still have been answered by this primary.
     await driver.killProcess(pod.name);
+    const at = Date.now();
     const promotedMs = await until(
       async () => (await sentinel.poll()) !== oldPort,
       PROMOTION_TIMEOUT_MS,
@@ -77,8 +79,8 @@ const killReplica: Scenario['disrupt'] = async (driver) => {
     (pod) => pod.name !== sentinel.primaryPod && pod.status === 'Running',
   );
   if (!replica) throw new Error('no Redis replica to kill');
-  const at = Date.now();
   await driver.killProcess(replica.name);
+  const at = Date.now();
   return [
     {
       app: 'redis',
