@@ -7,6 +7,9 @@
  *                         [--target local|k8s] [--url http://127.0.0.1:8080] [--out reports]
  *                         [--sabotage redis-without-aof|auth-per-pod|rollout-all-unavailable]
  *                         [--context C] [--namespace N]
+ *                         [--kills 20]   (redis-primary-kill: SIGKILL the primary that many times)
+ * ORDER_WAIT_REPLICAS / ORDER_WAIT_TIMEOUT_MS in the environment reach the redis-sentinel stack's
+ * order pods: the failover rows then expect 0 acknowledged orders lost.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -78,6 +81,7 @@ function stackOptions(
       ? { auth: 2, order: 2, cart: 2, 'cart-legacy': 3 }
       : undefined,
     // A sabotage runs the stack broken while the expectations stay: the verdict must catch it.
+    redisMode: variant === 'redis-sentinel' ? 'sentinel' : 'single',
     redisPersistence: !(
       variant === 'redis-without-aof' || sabotage === 'redis-without-aof'
     ),
@@ -113,6 +117,7 @@ function variantEnvironment(
   // a window of this experiment is shorter, so the per-pod stack lets them refetch at once.
   if (variant === 'auth-per-pod')
     return onVerifiers({ AUTH_JWKS_COOLDOWN_SECONDS: '1' });
+  if (variant === 'redis-sentinel') return { order: orderWaitEnvironment() };
   if (variant === 'short-access-tokens')
     return {
       auth: {
@@ -128,6 +133,18 @@ function variantEnvironment(
   return undefined;
 }
 
+/** The order service's WAIT settings, passed through from this process's environment. */
+function orderWaitEnvironment(): Record<string, string> {
+  return Object.fromEntries(
+    (['ORDER_WAIT_REPLICAS', 'ORDER_WAIT_TIMEOUT_MS'] as const).flatMap(
+      (name) =>
+        process.env[name] === undefined
+          ? []
+          : [[name, process.env[name] as string]],
+    ),
+  );
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -140,8 +157,15 @@ async function main(): Promise<number> {
       sabotage: { type: 'string' },
       context: { type: 'string' },
       namespace: { type: 'string' },
+      kills: { type: 'string', default: '1' },
     },
   });
+  const kills = Number(values.kills);
+  if (!Number.isInteger(kills) || kills < 1 || kills > 100)
+    throw new UsageError('--kills must be an integer from 1 to 100');
+  const waitReplicas = Number(process.env.ORDER_WAIT_REPLICAS ?? 0);
+  if (!Number.isInteger(waitReplicas) || waitReplicas < 0)
+    throw new UsageError('ORDER_WAIT_REPLICAS must be an integer ≥ 0');
   const target = values.target as 'local' | 'k8s';
   if (target !== 'local' && target !== 'k8s')
     throw new UsageError('--target must be local or k8s');
@@ -243,6 +267,8 @@ async function main(): Promise<number> {
                 // crash-loop back-off first (10 s, 20 s, 40 s, ...): kill-all after crash meets
                 // it on a cluster.
                 readyTimeoutMs: target === 'k8s' ? 90_000 : 30_000,
+                kills,
+                waitReplicas,
                 progress,
               });
         rows.push(...result.rows);

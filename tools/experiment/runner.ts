@@ -64,6 +64,10 @@ export interface WindowOptions {
   settleMs: number;
   /** Give up waiting for replacements after this long. */
   readyTimeoutMs: number;
+  /** Repetitions of a repeated disruption (redis-primary-kill's `--kills`); 1 by default. */
+  kills?: number;
+  /** ORDER_WAIT_REPLICAS the order pods run with (0: no WAIT), for the failover rows. */
+  waitReplicas?: number;
   progress: (line: string) => void;
 }
 
@@ -200,6 +204,7 @@ export async function runWindow(
         line.points.push([Math.round(now()), value]);
       },
       now,
+      kills: options.kills ?? 1,
     },
   );
   const disrupted: Disrupted[] = targets.map((target) => ({
@@ -278,6 +283,9 @@ export async function runWindow(
         orders.kept++;
     }
   });
+  const acknowledged = scenario.checksEveryAcknowledgedOrder
+    ? await readBackAcknowledged(users)
+    : undefined;
   const listedAfter = await countOrdersByUsername(users);
   let duplicates = 0;
   for (const [username, after] of listedAfter) {
@@ -354,6 +362,13 @@ export async function runWindow(
               addedPods.get(app) as NonNullable<Disrupted['added']>,
             ),
           }
+        : {}),
+      ...(acknowledged && app === 'redis'
+        ? failoverObservations(
+            acknowledged,
+            disrupted.flatMap((d) => d.kills ?? []),
+            options.waitReplicas ?? 0,
+          )
         : {}),
       ...(killed.length
         ? {
@@ -462,6 +477,61 @@ export function rebalanceOf(
   };
 }
 
+interface Acknowledged {
+  /** Per 201 received during the run: when its request was sent and when the 201 came (epoch ms). */
+  orders: Array<{ sentAt: number; at: number; lost: boolean }>;
+}
+
+/** Reads back every order a user was answered 201 for: the client's record against the store. */
+async function readBackAcknowledged(
+  users: VirtualUser[],
+): Promise<Acknowledged> {
+  const result: Acknowledged = { orders: [] };
+  await inBatches(users, 8, async (user) => {
+    for (const [id, { sentAt, at }] of user.acknowledgedAt) {
+      const read = await onceAnswered(() => user.story.getOrder(id));
+      result.orders.push({ sentAt, at, lost: read.status === 404 });
+    }
+  });
+  return result;
+}
+
+/**
+ * Each kill owns the acknowledgements after the previous kill and before it: a lost one was
+ * answered by the primary that kill took down, before its replicas had the write. Writes are
+ * back at the first 201 for a request sent after the kill.
+ */
+function failoverObservations(
+  acknowledged: Acknowledged,
+  kills: Array<{ pod: string; at: number; promotedMs: number | null }>,
+  waitReplicas: number,
+): Pick<Observation, 'acknowledgedOrders' | 'failovers'> {
+  const sorted = [...kills].sort((a, b) => a.at - b.at);
+  const lost = acknowledged.orders.filter((order) => order.lost);
+  return {
+    acknowledgedOrders: {
+      total: acknowledged.orders.length,
+      lost: lost.length,
+      waitReplicas,
+    },
+    failovers: sorted.map((kill, index) => {
+      const sentAfter = acknowledged.orders.filter(
+        (order) => order.sentAt > kill.at,
+      );
+      const previous = index ? sorted[index - 1].at : -Infinity;
+      return {
+        pod: kill.pod,
+        promotedMs: kill.promotedMs,
+        writesBackMs: sentAfter.length
+          ? Math.min(...sentAfter.map((order) => order.at)) - kill.at
+          : null,
+        lost: lost.filter((order) => order.at > previous && order.at <= kill.at)
+          .length,
+      };
+    }),
+  };
+}
+
 /** A row's hypothesis where the run happens: a cluster's entry point is not the local gateway. */
 export function expectationFor(
   row: RowExpectation,
@@ -497,6 +567,14 @@ async function countOrdersByUsername(
   return counts;
 }
 
+/** `min–max` (or the one value) of a few durations. */
+function range(values: number[]): string {
+  if (!values.length) return '-';
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  return low === high ? String(low) : `${low}–${high}`;
+}
+
 function percent(part: number, whole: number): string {
   return whole ? `${Math.round((100 * part) / whole)}%` : '-';
 }
@@ -530,6 +608,21 @@ function describe(o: Observation, userCount: number): string {
     parts.push(
       `OOMKilled: ${o.oom.killed ? `yes, holding ${o.oom.sessionsAtDeath ?? '?'} sessions, RSS peak ${(o.oom.peakRssBytes / 2 ** 20).toFixed(0)} MiB of a ${(o.oom.limitBytes / 2 ** 20).toFixed(0)} MiB limit` : 'no'}${o.oom.limitBytes !== o.oom.manifestLimitBytes ? ` (limit lowered for this run; the manifest says ${(o.oom.manifestLimitBytes / 2 ** 20).toFixed(0)} MiB)` : ''}`,
     );
+  if (o.acknowledgedOrders)
+    parts.push(
+      `acknowledged orders lost ${o.acknowledgedOrders.lost}/${o.acknowledgedOrders.total} (WAIT ${o.acknowledgedOrders.waitReplicas ? `${o.acknowledgedOrders.waitReplicas} replica(s)` : 'off'})`,
+    );
+  if (o.failovers?.some((failover) => failover.promotedMs !== null)) {
+    const promoted = o.failovers.flatMap((f) =>
+      f.promotedMs === null ? [] : [f.promotedMs],
+    );
+    const back = o.failovers.flatMap((f) =>
+      f.writesBackMs === null ? [] : [f.writesBackMs],
+    );
+    parts.push(
+      `${o.failovers.length} kill(s): promoted after ${range(promoted)} ms, first 201 after ${range(back)} ms, kills that lost acknowledged orders ${o.failovers.filter((f) => f.lost > 0).length}/${o.failovers.length} (${o.failovers.map((f) => f.lost).join(',')})`,
+    );
+  }
   if (o.restartedInPlace) parts.push('restarted in place');
   // After a scale-in the removed pods are gone for good: not "replaced".
   if (o.replacedUnderNewName && !o.rebalance)

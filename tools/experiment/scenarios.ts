@@ -4,6 +4,7 @@ import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import type { LocalDriver } from '../drivers/local-driver';
 import type { ProbeSettings, RevocationObservation } from './logout-probe';
 import { DEPLOYMENT_SCENARIOS } from './deployment-scenarios';
+import { REDIS_SENTINEL_SCENARIOS } from './redis-sentinel-scenarios';
 
 export const APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
 export type RowApp = (typeof APPS)[number] | 'redis';
@@ -16,16 +17,28 @@ export type StackVariant =
   | 'revocation-denylist'
   | 'short-access-tokens'
   /** Flood accounts for a session flood, cart-legacy's memory limit lowered on --quick. */
-  | 'oom';
+  | 'oom'
+  /** Redis with two replicas and three Sentinels (LAB_REDIS=sentinel). */
+  | 'redis-sentinel';
 
 /** The short-token stack's access-token lifetime (AUTH_ACCESS_TOKEN_TTL_SECONDS): quick, full. */
 export const SHORT_ACCESS_TOKEN_SECONDS = { quick: 15, full: 60 } as const;
 /** AUTH_CLOCK_TOLERANCE_SECONDS of the verifiers (their default): a token lives this much past exp. */
 export const VERIFIER_CLOCK_TOLERANCE_SECONDS = 5;
 
+/** One SIGKILL of a Redis node under load (the redis-sentinel rows). */
+export interface RedisKill {
+  pod: string;
+  /** Epoch ms of the kill. */
+  at: number;
+  /** Until the Sentinels named another primary; null when the killed node was a replica. */
+  promotedMs: number | null;
+}
+
 export interface Disrupted {
   app: string;
   pods: PodSummary[];
+  kills?: RedisKill[];
   /** ms since the window started */
   at: number;
   /** Pods a scale-out added, and when they were ready (ms since the window started). */
@@ -57,6 +70,18 @@ export interface Observation {
     failedUsersHeldElsewhere: number;
   };
   orders?: { kept: number; total: number; duplicates: number };
+  /**
+   * Every order answered 201 during the window, read back afterwards (the Redis failover rows):
+   * `lost` were acknowledged and are gone. `waitReplicas` is the order pods' ORDER_WAIT_REPLICAS.
+   */
+  acknowledgedOrders?: { total: number; lost: number; waitReplicas: number };
+  /** Per kill: Sentinel's promotion, the first 201 after it, and the acknowledged orders it lost. */
+  failovers?: Array<{
+    pod: string;
+    promotedMs: number | null;
+    writesBackMs: number | null;
+    lost: number;
+  }>;
   restartedInPlace?: boolean;
   replacedUnderNewName?: boolean;
   /** Probe rows (`logout`): what happened to a logged-out access token. */
@@ -107,6 +132,8 @@ export interface DisruptionContext {
   sample(name: string, unit: string, value: number): void;
   /** ms since the window started. */
   now(): number;
+  /** How many times a repeated disruption repeats (`--kills`, redis-primary-kill). */
+  kills: number;
 }
 
 /**
@@ -152,11 +179,15 @@ export interface DisruptionScenario extends ScenarioBasics {
   kind: 'disruption';
   /** Carts are only built where the bearer tokens can be verified (not with per-pod keys). */
   buildsCarts: boolean;
+  /** Read back every order acknowledged during the window, not only those placed before it. */
+  checksEveryAcknowledgedOrder?: boolean;
   disrupt(
     driver: ClusterDriver,
     pick: (app: string) => Promise<PodSummary[]>,
     context: DisruptionContext,
-  ): Promise<Array<Pick<Disrupted, 'app' | 'pods' | 'added' | 'oom'>>>;
+  ): Promise<
+    Array<Pick<Disrupted, 'app' | 'pods' | 'added' | 'oom' | 'kills'>>
+  >;
 }
 
 /**
@@ -565,6 +596,8 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   ...LOGOUT_SCENARIOS,
+  // The same Redis with replicas and Sentinel (LAB_REDIS=sentinel): redis-sentinel-scenarios.ts.
+  ...REDIS_SENTINEL_SCENARIOS,
 ];
 
 SCENARIOS.push(...DEPLOYMENT_SCENARIOS);

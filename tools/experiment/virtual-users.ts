@@ -17,6 +17,8 @@ export class VirtualUser {
   sessionPods: Partial<Record<CartPrefix, string>> = {};
   /** Every order this user saw created (201), by id. */
   readonly orderIds = new Set<string>();
+  /** When (epoch ms) each of those was sent and its 201 came: which Redis failover it lived through. */
+  readonly acknowledgedAt = new Map<string, { sentAt: number; at: number }>();
   /** Idempotency keys of every order attempt, answered or not. */
   readonly attemptedKeys = new Set<string>();
   tokenIssuer?: string;
@@ -60,14 +62,18 @@ export class VirtualUser {
   }
 
   async placeOrder(): Promise<StoryResponse<{ id: string }>> {
-    const key = `vu${this.index}-${Date.now()}-${this.sequence++}`;
+    const sentAt = Date.now();
+    const key = `vu${this.index}-${sentAt}-${this.sequence++}`;
     this.attemptedKeys.add(key);
     const response = await this.story.placeOrder(
       [{ sku: 'americano', qty: 2 }],
       'card',
       key,
     );
-    if (response.status === 201) this.orderIds.add(response.body.id);
+    if (response.status === 201) {
+      this.orderIds.add(response.body.id);
+      this.acknowledgedAt.set(response.body.id, { sentAt, at: Date.now() });
+    }
     return response;
   }
 

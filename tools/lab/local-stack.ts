@@ -17,6 +17,10 @@ import { createLabApi } from './lab-api';
 import { foreignRequestError, LabHttpError } from './lab-request';
 import type { PodTemplate } from './pod';
 import { httpProbe, redisPingProbe } from './probes';
+import {
+  RedisSentinelStack,
+  SENTINEL_MASTER_NAME,
+} from './redis-sentinel-stack';
 import { Supervisor } from './supervisor';
 
 export const STACK_APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
@@ -38,6 +42,11 @@ export interface LocalStackOptions {
   redisUrl?: string;
   /** AOF on the stack's own Redis (a StatefulSet with a volume); off = a cache that forgets. */
   redisPersistence?: boolean;
+  /**
+   * `single` (default): one Redis pod. `sentinel`: redis-0..2 (a primary, two replicas) and
+   * sentinel-0..2, the apps connecting through the Sentinels (`LAB_REDIS=sentinel`).
+   */
+  redisMode?: 'single' | 'sentinel';
   authKeyMode?: 'shared' | 'per-pod';
   /** AUTH_REVOCATION of auth and every verifier; `denylist` gives cart-legacy a Redis too. */
   authRevocation?: 'none' | 'denylist';
@@ -89,6 +98,8 @@ export class LocalStack {
   readonly logDirectory = join(this.workDirectory, 'logs');
   private port = 0;
   private redisUrl = '';
+  /** Set in `redisMode: 'sentinel'`: the nodes, the Sentinels and who is primary now. */
+  redisSentinel?: RedisSentinelStack;
   readonly gatewaySettings: GatewaySettings;
   private readonly extensions: LabExtension[] = [];
   private readonly proxiedListeners = new Set<ProxiedListener>();
@@ -143,6 +154,14 @@ export class LocalStack {
 
     if (options.redisUrl) {
       this.redisUrl = options.redisUrl;
+    } else if (options.redisMode === 'sentinel') {
+      this.redisSentinel = await RedisSentinelStack.create(
+        join(this.workDirectory, 'redis-sentinel'),
+        options.redisPersistence ?? true,
+      );
+      // Credentials only (none here): with REDIS_SENTINELS the apps dial whom the Sentinels name.
+      this.redisUrl = `redis://127.0.0.1:${this.redisSentinel.primaryPort}`;
+      await this.redisSentinel.start(this.supervisor);
     } else {
       const redisPort = await freePort();
       this.redisUrl = `redis://127.0.0.1:${redisPort}`;
@@ -219,6 +238,7 @@ export class LocalStack {
     await Promise.all(
       this.extensions.splice(0).map((extension) => extension.close()),
     );
+    this.redisSentinel?.stop();
     await this.supervisor.shutdown(gracePeriodMs);
     if (this.gateway) {
       this.gateway.closeAllConnections();
@@ -253,9 +273,16 @@ export class LocalStack {
       AUTH_JWKS_URL: `${gateway}/auth/.well-known/jwks.json`,
       AUTH_REVOCATION: options.authRevocation ?? 'none',
     };
+    const throughSentinel: Record<string, string> = this.redisSentinel
+      ? {
+          REDIS_SENTINELS: this.redisSentinel.sentinels,
+          REDIS_SENTINEL_NAME: SENTINEL_MASTER_NAME,
+        }
+      : {};
     const perApp: Record<StackApp, Record<string, string>> = {
       auth: {
         REDIS_URL: this.redisUrl,
+        ...throughSentinel,
         AUTH_KEY_MODE: authKeyMode,
         ...(authKeyMode === 'shared' ? { AUTH_KEYS_DIR: keysDirectory } : {}),
         AUTH_USERS: options.users ?? DEMO_USERS,
@@ -266,6 +293,7 @@ export class LocalStack {
       },
       order: {
         REDIS_URL: this.redisUrl,
+        ...throughSentinel,
         // The stack's users are load generators, not customers: the experiment's virtual users
         // and the survival suite order as fast as the stack answers (with `--url`, up to 15 of
         // them share one demo account) and look up every order they placed. The defaults (30
@@ -277,6 +305,7 @@ export class LocalStack {
       },
       cart: {
         REDIS_URL: this.redisUrl,
+        ...throughSentinel,
         SESSION_STORE: 'redis',
         SESSION_SECRETS: sessionSecret,
         SESSION_MAX_PER_USER: sessionsPerUser,

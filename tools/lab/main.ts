@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole system as real processes (no cluster, no Docker), in the foreground.
  * Environment: LAB_PORT (8080), REDIS_URL (else its own redis-server), AUTH_KEY_MODE,
- * LAB_LEGACY_AFFINITY (true), per-app counts LAB_REPLICAS_AUTH / _ORDER / _CART / _CART_LEGACY,
+ * LAB_REDIS (`single`, or `sentinel`: redis-0..2 + sentinel-0..2), LAB_LEGACY_AFFINITY (true), per-app counts LAB_REPLICAS_AUTH / _ORDER / _CART / _CART_LEGACY,
  * and LAB_NO_INSTALL=1 (the preflight installs no missing redis-server, only says how).
  * Ctrl-C (SIGINT) or SIGTERM stops everything it started.
  */
@@ -34,6 +34,15 @@ function replicasFromEnvironment(): Partial<Record<StackApp, number>> {
   return replicas;
 }
 
+function redisModeFromEnvironment(): 'single' | 'sentinel' {
+  const mode = process.env.LAB_REDIS ?? 'single';
+  if (mode !== 'single' && mode !== 'sentinel') {
+    console.error('LAB_REDIS must be single or sentinel');
+    process.exit(2);
+  }
+  return mode;
+}
+
 async function main(): Promise<void> {
   // Before anything starts: the stack's own Redis needs redis-server (REDIS_URL: yours instead).
   preflight('npm start', process.env.REDIS_URL ? [] : ['redis-server']);
@@ -44,6 +53,7 @@ async function main(): Promise<void> {
   const stack = await LocalStack.start({
     labPort,
     redisUrl: process.env.REDIS_URL,
+    redisMode: redisModeFromEnvironment(),
     authKeyMode: process.env.AUTH_KEY_MODE === 'per-pod' ? 'per-pod' : 'shared',
     legacyCartAffinity: process.env.LAB_LEGACY_AFFINITY !== 'false',
     replicas: replicasFromEnvironment(),

@@ -47,6 +47,10 @@ export interface PodTemplate {
   app: string;
   /** A StatefulSet pod keeps its port (its stable network identity) across replacements. */
   fixedPort?: number;
+  /** Per ordinal (`<app>-0`, `-1`, ...): a StatefulSet whose pods each keep a port of their own. */
+  ordinalPorts?: number[];
+  /** Extra wait before a dead process is restarted in place (the kubelet's is only its back-off). */
+  restartDelayMs?(name: string): number;
   /** The server process to run: no wrapper, so signalling the pid signals the pod. */
   command(
     name: string,
@@ -285,7 +289,10 @@ export class Pod {
     this.status = 'Restarting';
     this.restarts += 1;
     this.onChange(this);
-    this.restartTimer = setTimeout(() => this.start(), delay);
+    this.restartTimer = setTimeout(
+      () => this.start(),
+      Math.max(delay, this.template.restartDelayMs?.(this.name) ?? 0),
+    );
   }
 
   private terminated(): void {

@@ -259,10 +259,17 @@ export class Supervisor {
     name = podName(workload.spec.template.app, workload.hash),
   ): Promise<Pod> {
     const { kind, template } = workload.spec;
+    // A StatefulSet pod may keep a port of its own (the Sentinel stack's Redis nodes: a replica
+    // that comes back must be found where the others knew it).
+    const ordinalPort =
+      kind === 'StatefulSet'
+        ? template.ordinalPorts?.[Number(name.split('-').pop())]
+        : undefined;
     const port =
-      kind === 'StatefulSet' && template.fixedPort
+      ordinalPort ??
+      (kind === 'StatefulSet' && template.fixedPort
         ? template.fixedPort
-        : await freePort();
+        : await freePort());
     const pod = new Pod(name, port, template, this.logDirectory, this.onChange);
     this.pods.push(pod);
     pod.start();

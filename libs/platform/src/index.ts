@@ -12,6 +12,8 @@ export * from './observability/request-id';
 export * from './pod-identity';
 export * from './public.decorator';
 export * from './redis/redis-client';
+export * from './redis/connect-redis';
+export * from './redis/redis-sentinel-client';
 export * from './redis/rate-limit-point';
 export * from './redis/redis-deadline';
 export * from './redis/with-deadline';

@@ -43,6 +43,8 @@ export const cartEnvironmentSchema = platformEnvironmentSchema
      */
     SESSION_MAX_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
     REDIS_URL: redisEnvironmentSchema.shape.REDIS_URL.optional(),
+    REDIS_SENTINELS: redisEnvironmentSchema.shape.REDIS_SENTINELS,
+    REDIS_SENTINEL_NAME: redisEnvironmentSchema.shape.REDIS_SENTINEL_NAME,
     REDIS_COMMAND_TIMEOUT_MS:
       redisEnvironmentSchema.shape.REDIS_COMMAND_TIMEOUT_MS,
   })

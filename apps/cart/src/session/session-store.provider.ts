@@ -1,6 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { createRedisClient, gauge, type RedisClient } from '@app/platform';
+import { connectRedis, gauge, type RedisClient } from '@app/platform';
 import type { CartEnvironment } from '../config/cart-environment';
 import { BoundedMemoryStore } from './bounded-memory-store';
 import type { CartSessionStore, SessionLimits } from './cart-session-store';
@@ -16,8 +16,12 @@ export const sessionRedisProvider: Provider = {
   inject: [ConfigService],
   useFactory: async (config: ConfigService<CartEnvironment, true>) =>
     config.get('SESSION_STORE', { infer: true }) === 'redis'
-      ? createRedisClient({
-          url: config.get('REDIS_URL', { infer: true }) as string,
+      ? connectRedis({
+          REDIS_URL: config.get('REDIS_URL', { infer: true }) as string,
+          REDIS_SENTINELS: config.get('REDIS_SENTINELS', { infer: true }),
+          REDIS_SENTINEL_NAME: config.get('REDIS_SENTINEL_NAME', {
+            infer: true,
+          }),
         })
       : null,
 };

@@ -61,8 +61,50 @@ export const platformEnvironmentSchema = z.object({
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(3000),
 });
 
+/**
+ * `host:port[,host:port...]`: the Sentinels to ask which Redis is the primary. Parsed to the
+ * list node-redis's Sentinel client takes; empty or unset means "no Sentinel, REDIS_URL is Redis".
+ */
+export const redisSentinelsFromEnvironment = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (entries) =>
+      entries.every((entry) => {
+        const match = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(
+          entry,
+        );
+        return !!match && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
+      }),
+    'expected "host:port[,host:port...]", e.g. "sentinel-0:26379,sentinel-1:26379"',
+  )
+  .transform((entries) =>
+    entries.map((entry) => {
+      const colon = entry.lastIndexOf(':');
+      return {
+        host: entry.slice(0, colon).replace(/^\[|\]$/g, ''),
+        port: Number(entry.slice(colon + 1)),
+      };
+    }),
+  );
+
 export const redisEnvironmentSchema = z.object({
+  /**
+   * The Redis to use. With REDIS_SENTINELS set its host and port are not dialled (the Sentinels
+   * name the primary); its user, password, database and `rediss:` still apply to every node.
+   */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  REDIS_SENTINELS: redisSentinelsFromEnvironment.optional(),
+  /** The name the Sentinels monitor the primary under (`sentinel monitor <name> ...`). */
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a name such as "mymaster"')
+    .default('mymaster'),
   /** Bound on any single Redis command, so a Redis outage is a fast 503, never a hang. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce
     .number()

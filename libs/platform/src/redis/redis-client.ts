@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { createClient } from 'redis';
 import { counter } from '../observability/metrics';
+import type { RedisSentinelClient } from './redis-sentinel-client';
 
-export type RedisClient = ReturnType<typeof createClient>;
+/** A client of one Redis node (REDIS_URL), or of whichever node the Sentinels name primary. */
+export type RedisClient = ReturnType<typeof createClient> | RedisSentinelClient;
 
 export interface RedisClientOptions {
   url: string;
@@ -18,7 +20,7 @@ export interface RedisClientOptions {
 export async function createRedisClient({
   url,
   initialConnectWaitMs = 2000,
-}: RedisClientOptions): Promise<RedisClient> {
+}: RedisClientOptions): Promise<ReturnType<typeof createClient>> {
   const logger = new Logger('Redis');
   const client = createClient({
     url,
@@ -49,7 +51,7 @@ export async function createRedisClient({
     connected,
     new Promise((resolve) => setTimeout(resolve, initialConnectWaitMs).unref()),
   ]);
-  return client as RedisClient;
+  return client;
 }
 
 /** Closes gracefully (pending replies first), or drops the socket if Redis is unreachable. */

@@ -8,11 +8,8 @@ import {
 import { ConfigService } from '@nestjs/config';
 import type { RedisEnvironment } from '../config/platform-environment';
 import { RedisDeadline } from './redis-deadline';
-import {
-  closeRedisClient,
-  createRedisClient,
-  type RedisClient,
-} from './redis-client';
+import { connectRedis } from './connect-redis';
+import { closeRedisClient, type RedisClient } from './redis-client';
 
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
@@ -20,8 +17,10 @@ const redisClientProvider: Provider = {
   provide: REDIS_CLIENT,
   inject: [ConfigService],
   useFactory: (config: ConfigService<RedisEnvironment, true>) =>
-    createRedisClient({
-      url: config.get('REDIS_URL', { infer: true }),
+    connectRedis({
+      REDIS_URL: config.get('REDIS_URL', { infer: true }),
+      REDIS_SENTINELS: config.get('REDIS_SENTINELS', { infer: true }),
+      REDIS_SENTINEL_NAME: config.get('REDIS_SENTINEL_NAME', { infer: true }),
     }),
 };
 
