@@ -1,5 +1,6 @@
 import { identityEnvironmentSchema } from '@app/identity';
 import {
+  httpAdapterFromEnvironment,
   platformEnvironmentSchema,
   redisEnvironmentSchema,
 } from '@app/platform';
@@ -44,6 +45,11 @@ export const orderEnvironmentSchema = platformEnvironmentSchema
     /** Orders one user may place per window, over every replica (429 + Retry-After beyond). */
     ORDER_RATE_LIMIT_MAX_ORDERS: count(1_000_000_000, 30),
     ORDER_RATE_LIMIT_WINDOW_SECONDS: seconds(1, DAY_SECONDS, 60),
+    /**
+     * Bench only: the same build of order on Express, to show the framework's cost apart from
+     * the state's (tools/bench). Deployments leave it unset.
+     */
+    HTTP_ADAPTER: httpAdapterFromEnvironment.default('fastify'),
   })
   .refine(
     (environment) =>
