@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: what statelessness costs and buys, measured side by side. Baselines (node:http,
- * bare Nest), identity per request (JWT vs Redis session vs memory session), the real routes,
- * the gateway's own cost and scale-out, each as a ratio to bare Nest; then start-up time, memory
+ * bare Nest on Express and on Fastify), identity per request (JWT vs Redis session vs memory session), the real routes,
+ * the gateway's own cost and scale-out, each as a ratio to both bare Nests; then start-up time, memory
  * and install size. Prints a table and writes reports/bench-<timestamp>.json and .html.
  *
  *   npm run bench -- [--quick] [--out reports] [--skip-build] [--rows menu,cart-add,...]
@@ -13,8 +13,8 @@
  * its own, all started here and all stopped by pid on the way out, Ctrl-C included.
  */
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -43,7 +43,7 @@ import {
   type Row,
 } from './report';
 import { prepareFixtures, scenarios, type Scenario } from './scenarios';
-import { startBaseline } from './servers';
+import { startBaseline, startOrderOnExpress } from './servers';
 import { BenchStack } from './stack';
 import { ratio } from './statistics';
 
@@ -81,18 +81,31 @@ const CAVEATS = [
   'Redis runs with the cluster’s persistence (AOF, fsync every second), not the lab’s fsync-always.',
   'The baselines run their TypeScript through tsx: their RSS includes the loader and is not comparable to the built pods’.',
   'p50/p99 are over every response of the measured rounds; req/s is the median of the rounds, with their min–max.',
-  '× bare Nest divides a row’s req/s by bare Nest’s measured right around it (a round just before and one just after, averaged): a machine that slows down during the run slows a row and its reference alike. The bare-Nest row itself shows its own rounds.',
+  '× bare Nest (Express) and × bare Nest (Fastify) divide a row’s req/s by each bare Nest’s measured right around it (a round of each just before and just after, averaged): a machine that slows down during the run slows a row and its references alike. A reference row itself shows 1.00 against its own framework.',
+  'CPU µs/req is the serving process’s user + system time over the measured rounds divided by its responses (rows straight to one process only); busy neighbours move it less than req/s.',
 ];
 
-/** A measured row and bare Nest's req/s around it (mean of the rounds just before and after). */
-type Measured = [Scenario, Measurement, number];
+/** A reference's req/s around one row (the mean of its rounds just before and after). */
+interface Around {
+  express: number;
+  fastify: number;
+}
+
+/** A measured row and both bare Nests' req/s around it. */
+type Measured = [Scenario, Measurement, Around];
+
+/** The rows that are a reference themselves: their ratio to their own framework is 1. */
+const REFERENCE_OF: Record<keyof Around, string> = {
+  express: 'bare-nest',
+  fastify: 'bare-nest-fastify',
+};
 
 /** Ratios once every row is in: to bare Nest around each row, and to the row it compares with. */
 function toRows(measured: Measured[]): Row[] {
   const rateOf = (id?: string) =>
     measured.find(([scenario]) => scenario.id === id)?.[1].requestsPerSecond
       .median ?? NaN;
-  return measured.map(([scenario, measurement, bareNestAround]) => {
+  return measured.map(([scenario, measurement, around]) => {
     const median = measurement.requestsPerSecond.median;
     const compared = measured.find(
       ([other]) => other.id === scenario.compareWith,
@@ -104,9 +117,16 @@ function toRows(measured: Measured[]): Row[] {
       via: scenario.via,
       note: scenario.note,
       measurement,
-      bareNestAround,
+      bareNestAround: around.express,
       ratioToBareNest:
-        scenario.id === 'bare-nest' ? 1 : ratio(median, bareNestAround),
+        scenario.id === REFERENCE_OF.express
+          ? 1
+          : ratio(median, around.express),
+      bareNestFastifyAround: around.fastify,
+      ratioToBareNestFastify:
+        scenario.id === REFERENCE_OF.fastify
+          ? 1
+          : ratio(median, around.fastify),
       comparison: compared && {
         with: compared.id,
         label: `${compared.label} · ${compared.via}`,
@@ -171,13 +191,14 @@ async function main(processes: OwnProcesses): Promise<void> {
     'booting the stack (Redis, auth, order, cart, cart-legacy ×1, gateway)',
   );
   // The baselines start while the stack boots: neither is timed, and start-ups are timed after.
-  const [stack, nodeHttp, nest] = await Promise.all([
+  const [stack, nodeHttp, nest, nestFastify] = await Promise.all([
     BenchStack.start(processes).then((running) => {
       stopStack = () => running.stop();
       return running;
     }),
     startBaseline('node-http', processes),
     startBaseline('nest', processes),
+    startBaseline('nest-fastify', processes),
   ]);
   const startup = await measureStartups(
     STACK_APPS,
@@ -188,23 +209,36 @@ async function main(processes: OwnProcesses): Promise<void> {
   progress(
     `start-up: ${startup.map((s) => `${s.app} ${s.medianMs.toFixed(0)} ms`).join(', ')}`,
   );
-  const baselines = { 'node-http': nodeHttp, nest };
-  const idle = await memorySnapshot(stack, Object.values(baselines));
+  const baselines = {
+    'node-http': nodeHttp,
+    nest,
+    'nest-fastify': nestFastify,
+  };
+  const logDirectory = mkdtempSync(join(tmpdir(), 'what-survives-bench-logs-'));
+  removeLogs = () => rmSync(logDirectory, { recursive: true, force: true });
+  const orderOnExpress = await startOrderOnExpress(
+    stack,
+    join(logDirectory, 'order-express.log'),
+    processes,
+  );
+  const measuredServers = [...Object.values(baselines), orderOnExpress];
+  const idle = await memorySnapshot(stack, measuredServers);
 
-  const fixtures = await prepareFixtures(stack, baselines);
+  const fixtures = await prepareFixtures(stack, baselines, orderOnExpress);
   const measured: Measured[] = [];
-  // --rows a,b: only those rows (and the bare-Nest reference), e.g. to rerun one while tuning.
+  // --rows a,b: only those rows (and both bare-Nest references), e.g. to rerun one while tuning.
   const only = values.rows?.split(',').filter(Boolean);
+  const references: string[] = Object.values(REFERENCE_OF);
   const selected = scenarios(fixtures, stack).filter(
     (scenario) =>
-      !only || scenario.id === 'bare-nest' || only.includes(scenario.id),
+      !only || references.includes(scenario.id) || only.includes(scenario.id),
   );
   // Warmed up like every row: a round on new connections right after another row's load read
   // ~15% lower than the bare-Nest row's own rounds, which would flatter every ratio.
-  const bareNestRound = async () =>
+  const referenceRound = async (url: string) =>
     (
       await measure(
-        { url: nest.url },
+        { url },
         {
           ...plan,
           rounds: 1,
@@ -213,27 +247,41 @@ async function main(processes: OwnProcesses): Promise<void> {
         },
       )
     ).requestsPerSecond.median;
-  let bareNestBefore = await bareNestRound();
+  // Both frameworks' bare Nest around every row: a row reads against the one its app runs on,
+  // and against the other, from the same minutes of the run.
+  const referenceRounds = async (): Promise<Around> => ({
+    express: await referenceRound(nest.url),
+    fastify: await referenceRound(nestFastify.url),
+  });
+  let referencesBefore = await referenceRounds();
   for (const scenario of selected) {
     await scenario.prepare?.();
     const measurement = await measure(scenario.target, {
       ...plan,
       connections: scenario.connections ?? plan.connections,
     });
-    const bareNestAfter = await bareNestRound();
+    const referencesAfter = await referenceRounds();
     measured.push([
       scenario,
       measurement,
-      (bareNestBefore + bareNestAfter) / 2,
+      {
+        express: (referencesBefore.express + referencesAfter.express) / 2,
+        fastify: (referencesBefore.fastify + referencesAfter.fastify) / 2,
+      },
     ]);
-    bareNestBefore = bareNestAfter;
-    const { requestsPerSecond, latencyMs, errors } = measurement;
+    referencesBefore = referencesAfter;
+    const { requestsPerSecond, latencyMs, errors, cpuMicrosecondsPerRequest } =
+      measurement;
+    const cpu =
+      cpuMicrosecondsPerRequest === undefined
+        ? ''
+        : `, CPU ${cpuMicrosecondsPerRequest.toFixed(0)} µs/req`;
     progress(
-      `${scenario.label} · ${scenario.via}: ${requestsPerSecond.median.toFixed(0)} req/s, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms, ${errors.total} errors`,
+      `${scenario.label} · ${scenario.via}: ${requestsPerSecond.median.toFixed(0)} req/s, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms${cpu}, ${errors.total} errors`,
     );
   }
   const rows = toRows(measured);
-  const afterLoad = await memorySnapshot(stack, Object.values(baselines));
+  const afterLoad = await memorySnapshot(stack, measuredServers);
 
   const report: BenchReport = {
     schemaVersion: 1,
@@ -269,10 +317,12 @@ async function main(processes: OwnProcesses): Promise<void> {
 }
 
 let stopStack: () => Promise<void> = async () => undefined;
+let removeLogs = () => undefined as void;
 const processes = new OwnProcesses();
 const cleanUp = async () => {
   await stopStack().catch(() => undefined);
   await processes.stopAll();
+  removeLogs();
 };
 
 let interrupted = false;
