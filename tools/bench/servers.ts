@@ -44,7 +44,8 @@ export async function startBaseline(
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     },
   );
-  await waitForHttp(port, PATHS[name], started, 30_000, child);
+  // 60 s: three tsx baselines compile beside the stack booting, on a machine others load too.
+  await waitForHttp(port, PATHS[name], started, 60_000, child);
   return {
     name,
     url: `http://127.0.0.1:${port}${PATHS[name]}`,
