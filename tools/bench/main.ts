@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: what statelessness costs and buys, measured side by side. Baselines (node:http,
- * bare Nest), identity per request (JWT vs Redis session vs memory session), the real routes,
- * the gateway's own cost and scale-out, each as a ratio to bare Nest; then start-up time, memory
+ * bare Nest on Express and on Fastify), identity per request (JWT vs Redis session vs memory
+ * session), the real routes, the gateway's own cost and scale-out, each as a ratio to both bare
+ * Nests; then start-up time, memory
  * and install size. Prints a table and writes reports/bench-<timestamp>.json and .html.
  *
  *   npm run bench -- [--quick] [--out reports] [--skip-build] [--rows menu,cart-add,...]
@@ -56,7 +57,11 @@ import {
   type Row,
 } from './report';
 import { login, prepareFixtures, scenarios, type Scenario } from './scenarios';
-import { startBaseline, type RunningServer } from './servers';
+import {
+  startBaseline,
+  startOrderOnExpress,
+  type RunningServer,
+} from './servers';
 import { BenchStack, READER } from './stack';
 import { ratio } from './statistics';
 
@@ -114,18 +119,31 @@ const CAVEATS = [
   'Redis runs with the cluster’s persistence (AOF, fsync every second), not the lab’s fsync-always.',
   'The baselines run their TypeScript through tsx: their RSS includes the loader and is not comparable to the built pods’.',
   'p50/p99 are over every response of the measured rounds; req/s is the median of the rounds, with their min–max.',
-  '× bare Nest divides a row’s req/s by bare Nest’s measured right around it (a round just before and one just after, averaged): a machine that slows down during the run slows a row and its reference alike. The bare-Nest row itself shows its own rounds.',
+  '× bare Nest (Express) and × bare Nest (Fastify) divide a row’s req/s by each bare Nest’s measured right around it (a round of each just before and just after, averaged): a machine that slows down during the run slows a row and its references alike. A reference row itself shows 1.00 against its own framework.',
+  'CPU µs/req is the serving process’s user + system time over the measured rounds divided by its responses (rows straight to one process only); busy neighbours move it less than req/s.',
 ];
 
-/** A measured row and bare Nest's req/s around it (mean of the rounds just before and after). */
-type Measured = [Scenario, Measurement, number];
+/** A reference's req/s around one row (the mean of its rounds just before and after). */
+interface Around {
+  express: number;
+  fastify: number;
+}
+
+/** A measured row and both bare Nests' req/s around it. */
+type Measured = [Scenario, Measurement, Around];
+
+/** The rows that are a reference themselves: their ratio to their own framework is 1. */
+const REFERENCE_OF: Record<keyof Around, string> = {
+  express: 'bare-nest',
+  fastify: 'bare-nest-fastify',
+};
 
 /** Ratios once every row is in: to bare Nest around each row, and to the row it compares with. */
 function toRows(measured: Measured[]): Row[] {
   const rateOf = (id?: string) =>
     measured.find(([scenario]) => scenario.id === id)?.[1].requestsPerSecond
       .median ?? NaN;
-  return measured.map(([scenario, measurement, bareNestAround]) => {
+  return measured.map(([scenario, measurement, around]) => {
     const median = measurement.requestsPerSecond.median;
     const compared = measured.find(
       ([other]) => other.id === scenario.compareWith,
@@ -137,9 +155,16 @@ function toRows(measured: Measured[]): Row[] {
       via: scenario.via,
       note: scenario.note,
       measurement,
-      bareNestAround,
+      bareNestAround: around.express,
       ratioToBareNest:
-        scenario.id === 'bare-nest' ? 1 : ratio(median, bareNestAround),
+        scenario.id === REFERENCE_OF.express
+          ? 1
+          : ratio(median, around.express),
+      bareNestFastifyAround: around.fastify,
+      ratioToBareNestFastify:
+        scenario.id === REFERENCE_OF.fastify
+          ? 1
+          : ratio(median, around.fastify),
       comparison: compared && {
         with: compared.id,
         label: `${compared.label} · ${compared.via}`,
@@ -221,7 +246,12 @@ async function main(processes: OwnProcesses): Promise<void> {
       ? Promise.all([
           startBaseline('node-http', processes),
           startBaseline('nest', processes),
-        ]).then(([nodeHttp, nest]) => ({ 'node-http': nodeHttp, nest }))
+          startBaseline('nest-fastify', processes),
+        ]).then(([nodeHttp, nest, nestFastify]) => ({
+          'node-http': nodeHttp,
+          nest,
+          'nest-fastify': nestFastify,
+        }))
       : undefined,
   ]);
   const startup =
@@ -232,7 +262,18 @@ async function main(processes: OwnProcesses): Promise<void> {
     progress(
       `start-up: ${startup.map((s) => `${s.app} ${s.medianMs.toFixed(0)} ms`).join(', ')}`,
     );
-  const baselineServers = Object.values(baselines ?? {});
+  // The same order build on Express: the framework's cost apart from the state's.
+  const orderOnExpress = baselines
+    ? await startOrderOnExpress(
+        stack,
+        join(logDirectory, 'order-express.log'),
+        processes,
+      )
+    : undefined;
+  const baselineServers = [
+    ...Object.values(baselines ?? {}),
+    ...(orderOnExpress ? [orderOnExpress] : []),
+  ];
   const idle = await memorySnapshot(stack, baselineServers);
 
   let conversations: ConversationReport | undefined;
@@ -244,9 +285,16 @@ async function main(processes: OwnProcesses): Promise<void> {
       progress,
     );
   }
-  const measured = baselines
-    ? await measureRows(stack, baselines, plan, progress, throughputRows)
-    : [];
+  const measured =
+    baselines && orderOnExpress
+      ? await measureRows(
+          stack,
+          { baselines, orderOnExpress },
+          plan,
+          progress,
+          throughputRows,
+        )
+      : [];
   const rows = toRows(measured);
   const afterLoad = await memorySnapshot(stack, baselineServers);
   let denylistCost: BenchReport['denylistCost'];
@@ -318,14 +366,20 @@ async function main(processes: OwnProcesses): Promise<void> {
 /** The autocannon rows (all, or those `--rows` names), each between two bare-Nest rounds. */
 async function measureRows(
   stack: BenchStack,
-  baselines: Record<'node-http' | 'nest', RunningServer>,
+  {
+    baselines,
+    orderOnExpress,
+  }: {
+    baselines: Record<'node-http' | 'nest' | 'nest-fastify', RunningServer>;
+    orderOnExpress: RunningServer;
+  },
   plan: BenchPlan,
   progress: (line: string) => void,
   only?: string[],
 ): Promise<Measured[]> {
-  const nest = baselines.nest;
+  const { nest, 'nest-fastify': nestFastify } = baselines;
   const measured: Measured[] = [];
-  const fixtures = await prepareFixtures(stack, baselines);
+  const fixtures = await prepareFixtures(stack, baselines, orderOnExpress);
   const all = scenarios(fixtures, stack);
   // A row named by --rows brings the row it is compared with.
   const wanted = new Set(
@@ -334,16 +388,18 @@ async function measureRows(
         .filter((scenario) => only.includes(scenario.id))
         .flatMap((scenario) => [scenario.id, scenario.compareWith ?? '']),
   );
+  // Both bare-Nest references come with any row.
+  const references: string[] = Object.values(REFERENCE_OF);
   const selected = all.filter(
     (scenario) =>
-      !only || scenario.id === 'bare-nest' || wanted.has(scenario.id),
+      !only || references.includes(scenario.id) || wanted.has(scenario.id),
   );
   // Warmed up like every row: a round on new connections right after another row's load read
   // ~15% lower than the bare-Nest row's own rounds, which would flatter every ratio.
-  const bareNestRound = async () =>
+  const referenceRound = async (url: string) =>
     (
       await measure(
-        { url: nest.url },
+        { url },
         {
           ...plan,
           rounds: 1,
@@ -352,23 +408,37 @@ async function measureRows(
         },
       )
     ).requestsPerSecond.median;
-  let bareNestBefore = await bareNestRound();
+  // Both frameworks' bare Nest around every row: a row reads against the one its app runs on,
+  // and against the other, from the same minutes of the run.
+  const referenceRounds = async (): Promise<Around> => ({
+    express: await referenceRound(nest.url),
+    fastify: await referenceRound(nestFastify.url),
+  });
+  let referencesBefore = await referenceRounds();
   for (const scenario of selected) {
     await scenario.prepare?.();
     const measurement = await measure(scenario.target, {
       ...plan,
       connections: scenario.connections ?? plan.connections,
     });
-    const bareNestAfter = await bareNestRound();
+    const referencesAfter = await referenceRounds();
     measured.push([
       scenario,
       measurement,
-      (bareNestBefore + bareNestAfter) / 2,
+      {
+        express: (referencesBefore.express + referencesAfter.express) / 2,
+        fastify: (referencesBefore.fastify + referencesAfter.fastify) / 2,
+      },
     ]);
-    bareNestBefore = bareNestAfter;
-    const { requestsPerSecond, latencyMs, errors } = measurement;
+    referencesBefore = referencesAfter;
+    const { requestsPerSecond, latencyMs, errors, cpuMicrosecondsPerRequest } =
+      measurement;
+    const cpu =
+      cpuMicrosecondsPerRequest === undefined
+        ? ''
+        : `, CPU ${cpuMicrosecondsPerRequest.toFixed(0)} µs/req`;
     progress(
-      `${scenario.label} · ${scenario.via}: ${requestsPerSecond.median.toFixed(0)} req/s, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms, ${errors.total} errors`,
+      `${scenario.label} · ${scenario.via}: ${requestsPerSecond.median.toFixed(0)} req/s, p50 ${latencyMs.p50.toFixed(2)} ms, p99 ${latencyMs.p99.toFixed(2)} ms${cpu}, ${errors.total} errors`,
     );
   }
   return measured;

@@ -1,4 +1,5 @@
 import autocannon, { type AutocannonRequest } from 'autocannon';
+import { cpuMilliseconds } from './processes';
 import { median, percentile, spread, type Spread } from './statistics';
 
 /** What one row loads: a URL and the request to repeat (or a function building each request). */
@@ -9,6 +10,8 @@ export interface LoadTarget {
   body?: string;
   /** Called for every request: a distinct Idempotency-Key, another session cookie, ... */
   nextRequest?: (request: AutocannonRequest) => AutocannonRequest;
+  /** The one process that answers (a pod or a baseline, no gateway): its CPU per request. */
+  pid?: number;
 }
 
 export interface LoadPlan {
@@ -36,6 +39,11 @@ export interface Measurement {
   latencyMs: { p50: number; p99: number };
   errors: { non2xx: number; socket: number; total: number };
   statusCodes: Record<string, number>;
+  /**
+   * The serving process's user + system CPU over the measured rounds, per response (µs), when
+   * one process answers: a busy neighbour moves it less than req/s.
+   */
+  cpuMicrosecondsPerRequest?: number;
 }
 
 interface RunResult {
@@ -96,12 +104,18 @@ export async function measure(
     await run(target, plan.warmupSeconds, plan.connections);
   const rounds: Round[] = [];
   let latencies: number[] = [];
+  const cpuBefore = target.pid ? cpuMilliseconds(target.pid) : undefined;
   for (let index = 0; index < plan.rounds; index++) {
     const result = await run(target, plan.roundSeconds, plan.connections);
     rounds.push(result.round);
     // concat, not push(...): a full round holds more samples than a call may take arguments.
     latencies = latencies.concat(result.latencies);
   }
+  const cpuSpentMs =
+    cpuBefore === undefined
+      ? undefined
+      : cpuMilliseconds(target.pid as number) - cpuBefore;
+  const requests = rounds.reduce((sum, round) => sum + round.requests, 0);
   const rates = rounds.map((round) => round.requestsPerSecond);
   const non2xx = rounds.reduce((sum, round) => sum + round.non2xx, 0);
   const socket = rounds.reduce((sum, round) => sum + round.socketErrors, 0);
@@ -119,5 +133,8 @@ export async function measure(
     },
     errors: { non2xx, socket, total: non2xx + socket },
     statusCodes,
+    ...(cpuSpentMs !== undefined && requests > 0
+      ? { cpuMicrosecondsPerRequest: (cpuSpentMs * 1000) / requests }
+      : {}),
   };
 }

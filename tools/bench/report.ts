@@ -16,10 +16,13 @@ export interface Row {
   via: string;
   note?: string;
   measurement: Measurement;
-  /** Bare Nest's req/s in a round just before and one just after this row, averaged. */
+  /** Bare Nest on Express: req/s in a round just before and one just after this row, averaged. */
   bareNestAround: number;
   /** Median req/s over `bareNestAround` (1 for the bare-Nest row itself). */
   ratioToBareNest: number;
+  /** The same for bare Nest on Fastify, the framework order and auth run on. */
+  bareNestFastifyAround: number;
+  ratioToBareNestFastify: number;
   comparison?: { with: string; label: string; ratio: number };
 }
 
@@ -80,7 +83,11 @@ function cells(row: Row): string[] {
     number(latencyMs.p50, 2),
     number(latencyMs.p99, 2),
     String(errors.total),
+    row.measurement.cpuMicrosecondsPerRequest === undefined
+      ? '—'
+      : number(row.measurement.cpuMicrosecondsPerRequest),
     ratioText(row.ratioToBareNest),
+    ratioText(row.ratioToBareNestFastify),
     row.comparison
       ? `${ratioText(row.comparison.ratio)} ${row.comparison.label}`
       : '',
@@ -95,10 +102,12 @@ const HEADER = [
   'p50 ms',
   'p99 ms',
   'errors',
-  '× bare Nest',
+  'CPU µs/req',
+  '× Nest Express',
+  '× Nest Fastify',
   'vs',
 ];
-const RIGHT_ALIGNED = new Set([2, 3, 4, 5, 6, 7]);
+const RIGHT_ALIGNED = new Set([2, 3, 4, 5, 6, 7, 8, 9]);
 
 /** The rows as a fixed-width table, grouped, for the terminal. */
 export function formatTable(rows: Row[]): string {
@@ -197,7 +206,7 @@ export function barChartSvg(rows: Row[]): string {
     ...rows.map((row) => row.measurement.requestsPerSecond.max || 0),
   );
   const x = (value: number) =>
-    labelWidth + (Math.max(value, 0) / max) * (width - labelWidth - 140);
+    labelWidth + (Math.max(value, 0) / max) * (width - labelWidth - 260);
   const bars = rows
     .map((row, index) => {
       const rate = row.measurement.requestsPerSecond;
@@ -207,13 +216,13 @@ export function barChartSvg(rows: Row[]): string {
 <text x="${labelWidth - 6}" y="${middle + 4}" font-size="12" text-anchor="end">${escapeHtml(`${row.label} · ${row.via}`)}</text>
 <rect x="${labelWidth}" y="${y}" width="${(x(rate.median) - labelWidth).toFixed(1)}" height="${barHeight}" fill="${GROUP_COLORS[row.group]}"/>
 <line x1="${x(rate.min).toFixed(1)}" x2="${x(rate.max).toFixed(1)}" y1="${middle}" y2="${middle}" stroke="#000" stroke-width="1.5"/>
-<text x="${(x(Math.max(rate.max, rate.median)) + 6).toFixed(1)}" y="${middle + 4}" font-size="12">${number(rate.median)} (${ratioText(row.ratioToBareNest)})</text></g>`;
+<text x="${(x(Math.max(rate.max, rate.median)) + 6).toFixed(1)}" y="${middle + 4}" font-size="12">${number(rate.median)} (${ratioText(row.ratioToBareNest)} Express, ${ratioText(row.ratioToBareNestFastify)} Fastify)</text></g>`;
     })
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="median requests per second per row" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
 <line x1="${labelWidth}" x2="${labelWidth}" y1="${top - 4}" y2="${height - 20}" stroke="#999"/>
 ${bars}
-<text x="${labelWidth}" y="${height - 4}" font-size="11">0</text><text x="${width - 140}" y="${height - 4}" font-size="11" text-anchor="end">${number(max)} req/s</text>
+<text x="${labelWidth}" y="${height - 4}" font-size="11">0</text><text x="${width - 260}" y="${height - 4}" font-size="11" text-anchor="end">${number(max)} req/s</text>
 </svg>`;
 }
 

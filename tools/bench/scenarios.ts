@@ -32,6 +32,10 @@ export interface Scenario {
 export interface Fixtures {
   baselines: Record<BaselineName, RunningServer>;
   pods: Record<StackApp, string>;
+  /** Each pod's process, for CPU per request. */
+  podPids: Record<StackApp, number>;
+  /** The same order build on Express (servers.ts), beside the stack's order pod on Fastify. */
+  orderOnExpress: RunningServer;
   gateway: string;
   aliceToken: string;
   readerToken: string;
@@ -93,12 +97,23 @@ async function cartSession(cartUrl: string, prefix: string, token: string) {
 export async function prepareFixtures(
   stack: BenchStack,
   baselines: Record<BaselineName, RunningServer>,
+  orderOnExpress: RunningServer,
 ): Promise<Fixtures> {
   const apps: StackApp[] = ['auth', 'order', 'cart', 'cart-legacy'];
   const urls = await Promise.all(apps.map((app) => stack.podUrl(app)));
   const pods = Object.fromEntries(
     apps.map((app, index) => [app, urls[index]]),
   ) as Record<StackApp, string>;
+  const running = await stack.pods();
+  const podPids = Object.fromEntries(
+    apps.map((app) => [
+      app,
+      running.find(
+        (pod) =>
+          pod.app === app && urls[apps.indexOf(app)].endsWith(`:${pod.port}`),
+      )?.pid,
+    ]),
+  ) as Record<StackApp, number>;
   const aliceToken = await login(pods.auth, 'alice', 'alice');
   const readerToken = await login(pods.auth, READER.username, READER.password);
   const bearer = { authorization: `Bearer ${aliceToken}` };
@@ -115,6 +130,8 @@ export async function prepareFixtures(
   return {
     baselines,
     pods,
+    podPids,
+    orderOnExpress,
     gateway: stack.url,
     aliceToken,
     readerToken,
@@ -227,15 +244,29 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
       label: 'hello, node:http',
       via: 'own process',
       note: 'the ceiling: no framework, a constant body',
-      target: { url: f.baselines['node-http'].url },
+      target: {
+        url: f.baselines['node-http'].url,
+        pid: f.baselines['node-http'].pid,
+      },
     },
     {
       id: 'bare-nest',
       group: 'baselines',
-      label: 'hello, bare Nest',
+      label: 'hello, bare Nest (Express)',
       via: 'own process',
-      note: 'the reference (1.00): one controller, no guard/middleware/filters/pipes/Redis',
-      target: { url: f.baselines.nest.url },
+      note: 'a reference (1.00): one controller, no guard/middleware/filters/pipes/Redis, on Express (what cart runs on)',
+      target: { url: f.baselines.nest.url, pid: f.baselines.nest.pid },
+    },
+    {
+      id: 'bare-nest-fastify',
+      group: 'baselines',
+      label: 'hello, bare Nest (Fastify)',
+      via: 'own process',
+      note: 'the other reference (1.00): the same controller on Fastify (what order and auth run on)',
+      target: {
+        url: f.baselines['nest-fastify'].url,
+        pid: f.baselines['nest-fastify'].pid,
+      },
     },
     {
       id: 'menu',
@@ -243,7 +274,7 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
       label: 'GET /menu (no identity)',
       via: 'order pod',
       note: 'public route of a product app: its conventions (pod header, guard lookup, filters), no identity, no Redis',
-      target: { url: `${f.pods.order}/menu` },
+      target: { url: `${f.pods.order}/menu`, pid: f.podPids.order },
     },
     {
       id: 'orders-empty',
@@ -252,27 +283,62 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
       via: 'order pod',
       compareWith: 'menu',
       note: 'bearer JWT verified (ES256, JWKS cached) + one ZRANGE on an empty index: the closest route to an authenticated no-op without changing the app',
-      target: { url: `${f.pods.order}/orders`, headers: reader },
+      target: {
+        url: `${f.pods.order}/orders`,
+        headers: reader,
+        pid: f.podPids.order,
+      },
+    },
+    {
+      id: 'menu-express',
+      group: 'identity per request',
+      label: 'GET /menu (no identity)',
+      via: 'order on Express',
+      compareWith: 'menu',
+      note: 'the same order build with HTTP_ADAPTER=express (bench only): the framework’s share of the order pod’s cost',
+      target: {
+        url: `${f.orderOnExpress.url}/menu`,
+        pid: f.orderOnExpress.pid,
+      },
+    },
+    {
+      id: 'orders-empty-express',
+      group: 'identity per request',
+      label: 'GET /orders (JWT, 0 orders)',
+      via: 'order on Express',
+      compareWith: 'orders-empty',
+      note: 'as GET /orders on the order pod, on Express',
+      target: {
+        url: `${f.orderOnExpress.url}/orders`,
+        headers: reader,
+        pid: f.orderOnExpress.pid,
+      },
     },
     {
       id: 'cart-show',
       group: 'identity per request',
       label: 'GET /cart (session in Redis)',
       via: 'cart pod',
-      compareWith: 'menu',
+      // Like with like: cart is an Express app, so its price of state is read against order on Express.
+      compareWith: 'menu-express',
       note: 'express-session + connect-redis: session GET, then (rolling) EXPIRE and a re-signed Set-Cookie on every response; no JWT',
-      target: { url: `${f.pods.cart}/cart`, headers: { cookie: f.cartCookie } },
+      target: {
+        url: `${f.pods.cart}/cart`,
+        headers: { cookie: f.cartCookie },
+        pid: f.podPids.cart,
+      },
     },
     {
       id: 'legacy-cart-show',
       group: 'identity per request',
       label: 'GET /legacy-cart (session in memory)',
       via: 'cart-legacy pod',
-      compareWith: 'menu',
+      compareWith: 'menu-express',
       note: 'express-session MemoryStore: fast because the session lives in this one process — the state a pod kill loses',
       target: {
         url: `${f.pods['cart-legacy']}/legacy-cart`,
         headers: { cookie: f.legacyCartCookie },
+        pid: f.podPids['cart-legacy'],
       },
     },
     {
@@ -283,6 +349,7 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
       target: {
         url: `${f.pods.order}/orders/${f.aliceOrderId}`,
         headers: alice,
+        pid: f.podPids.order,
       },
     },
     {
@@ -297,6 +364,7 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
         headers: { ...alice, ...json },
         body: ORDER_BODY,
         nextRequest: distinctIdempotencyKeys(),
+        pid: f.podPids.order,
       },
     },
     {
@@ -306,7 +374,11 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
       via: 'order pod',
       compareWith: 'orders-empty',
       note: 'after POST /orders: the list is capped at 100, always returned whole (MGET of 100 keys, 100 JSON.parse, ~20 kB)',
-      target: { url: `${f.pods.order}/orders`, headers: alice },
+      target: {
+        url: `${f.pods.order}/orders`,
+        headers: alice,
+        pid: f.podPids.order,
+      },
     },
     {
       id: 'cart-add',
@@ -317,6 +389,7 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
       target: {
         url: `${f.pods.cart}/cart/items`,
         nextRequest: cartItemTraffic(f.cartItemCookies),
+        pid: f.podPids.cart,
       },
     },
     {
@@ -324,7 +397,10 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
       group: 'real routes',
       label: 'GET /auth/.well-known/jwks.json',
       via: 'auth pod',
-      target: { url: `${f.pods.auth}/auth/.well-known/jwks.json` },
+      target: {
+        url: `${f.pods.auth}/auth/.well-known/jwks.json`,
+        pid: f.podPids.auth,
+      },
     },
     {
       id: 'login',
@@ -338,6 +414,7 @@ export function scenarios(f: Fixtures, stack: BenchStack): Scenario[] {
         method: 'POST',
         headers: json,
         body: JSON.stringify({ username: 'alice', password: 'alice' }),
+        pid: f.podPids.auth,
       },
     },
     scaleOut(1),

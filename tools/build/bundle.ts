@@ -21,6 +21,10 @@ const OPTIONAL_PEERS = [
   '@nestjs/websockets/*',
   'class-transformer',
   'class-validator',
+  // Nest on Fastify loads these for static files, views and multipart only (order and auth use none).
+  '@fastify/multipart',
+  '@fastify/static',
+  '@fastify/view',
   // Pretty logs for a person at a terminal only (a devDependency; logging.ts checks for it).
   'pino-pretty',
 ];

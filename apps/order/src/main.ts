@@ -1,5 +1,8 @@
 import 'reflect-metadata';
-import { bootstrapService } from '@app/platform';
+import { bootstrapService, httpAdapterChosen } from '@app/platform';
 import { OrderModule } from './order.module';
 
-void bootstrapService('order', OrderModule);
+// Stateless: Fastify (README, "HTTP adapters"); HTTP_ADAPTER=express is the bench's comparison.
+void bootstrapService('order', OrderModule, {
+  adapter: httpAdapterChosen('fastify'),
+});

@@ -5,7 +5,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { IS_PUBLIC_KEY } from '@app/platform';
 import type { AuthenticatedUser } from './access-token';
 import { bearerTokenFrom } from './jwt.strategy';
@@ -13,7 +13,11 @@ import { RevokedAccessTokens } from './revoked-access-tokens';
 import { rejectionOf, TokenRevoked } from './token-rejection';
 import { VerifiedTokenCache } from './verified-token.cache';
 
-export type AuthenticatedRequest = Request & { user?: AuthenticatedUser };
+/** Express's request or Fastify's: the guard reads the headers and sets `user`, nothing else. */
+export interface AuthenticatedRequest {
+  headers: IncomingHttpHeaders;
+  user?: AuthenticatedUser;
+}
 
 /**
  * Global guard: every route needs a valid bearer token unless marked `@Public()`. A token the

@@ -18,7 +18,9 @@ import { JwksKeySet } from './jwks-key-set';
 import { AlgorithmNotAllowed, TokenClaimRejected } from './token-rejection';
 import { VerifiedTokenCache } from './verified-token.cache';
 
-export function bearerTokenFrom(request: Request): string | null {
+export function bearerTokenFrom(request: {
+  headers: Request['headers'];
+}): string | null {
   const [scheme, token] = (request.headers.authorization ?? '').split(' ');
   return scheme?.toLowerCase() === 'bearer' && token ? token : null;
 }

@@ -1,7 +1,11 @@
-import { Logger, type DynamicModule, type Type } from '@nestjs/common';
+import {
+  Logger,
+  type DynamicModule,
+  type INestApplication,
+  type Type,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import {
   logLevelsFrom,
@@ -11,28 +15,40 @@ import {
   configureHttp,
   installMiddlewareErrorHandler,
 } from './http/configure-http';
+import { createHttpAdapter, type HttpAdapterName } from './http/http-adapter';
 import { currentPodName } from './pod-identity';
 import { installGracefulShutdown } from './shutdown/graceful-shutdown';
 
 type LogLevelName = Parameters<typeof logLevelsFrom>[0];
 
+export interface ServiceOptions {
+  /** The Nest HTTP adapter; the conventions (configure-http.ts) are the same on both. */
+  adapter: HttpAdapterName;
+  /** App-specific set-up before init (e.g. cart's route prefix). */
+  configure?: (app: INestApplication) => void;
+}
+
 /** Builds a Nest application with the shared HTTP conventions; used by main.ts and by tests. */
 export async function createService(
   rootModule: Type | DynamicModule,
-  configure?: (app: NestExpressApplication) => void,
-): Promise<NestExpressApplication> {
+  { adapter, configure }: ServiceOptions,
+): Promise<INestApplication> {
   const level = (process.env.LOG_LEVEL ?? 'log') as LogLevelName;
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
-    bodyParser: false,
-    // Throw instead of process.abort(), and hold Nest's own logs (which would print the failure
-    // with a stack trace) until start-up succeeds: the caller reports a bad start in one line.
-    abortOnError: false,
-    bufferLogs: true,
-    autoFlushLogs: false,
-    logger: logLevelsFrom(level).length
-      ? logLevelsFrom(level)
-      : ['error', 'warn', 'log'],
-  });
+  const app = await NestFactory.create(
+    rootModule,
+    await createHttpAdapter(adapter),
+    {
+      bodyParser: false,
+      // Throw instead of process.abort(), and hold Nest's own logs (which would print the failure
+      // with a stack trace) until start-up succeeds: the caller reports a bad start in one line.
+      abortOnError: false,
+      bufferLogs: true,
+      autoFlushLogs: false,
+      logger: logLevelsFrom(level).length
+        ? logLevelsFrom(level)
+        : ['error', 'warn', 'log'],
+    },
+  );
   // Nest's own log lines (and the buffered start-up ones) go through pino from here on.
   app.useLogger(app.get(PinoLogger));
   configureHttp(app);
@@ -48,12 +64,12 @@ export async function createService(
 export async function bootstrapService(
   serviceName: string,
   rootModule: Type | DynamicModule,
-  configure?: (app: NestExpressApplication) => void,
+  options: ServiceOptions,
 ): Promise<void> {
   const startedAt = performance.now();
-  let app: NestExpressApplication;
+  let app: INestApplication;
   try {
-    app = await createService(rootModule, configure);
+    app = await createService(rootModule, options);
   } catch (error) {
     // One line, no stack: the usual cause is a missing or malformed environment variable.
     console.error(`${serviceName}: cannot start: ${(error as Error).message}`);
@@ -72,6 +88,8 @@ export async function bootstrapService(
   });
   const port = config.get('PORT', { infer: true });
   const host = config.get('HOST', { infer: true });
+  // Which adapter serves this pod, for a reader of the log (and the spec that compares both).
+  new Logger(serviceName).log(`HTTP adapter: ${options.adapter}`);
   await app.listen(port, host);
   new Logger(serviceName).log(
     `${currentPodName()} listening on ${host.includes(':') ? `[${host}]` : host}:${port}, ready in ${Math.round(performance.now() - startedAt)} ms`,

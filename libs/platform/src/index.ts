@@ -6,6 +6,7 @@ export * from './errors/json-exception.filter';
 export * from './health/health.module';
 export * from './health/readiness.state';
 export * from './http/configure-http';
+export * from './http/http-adapter';
 export * from './observability/metrics';
 export * from './observability/observability.module';
 export * from './observability/request-id';

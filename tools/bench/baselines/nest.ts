@@ -1,5 +1,5 @@
 /**
- * Bare Nest: one controller returning a constant JSON body, on the same Nest and Express
+ * Bare Nest on Express: one controller returning a constant JSON body, on the same Nest and Express
  * versions as the apps but none of their conventions (no guard, middleware, filters, pipes,
  * config, Redis). The reference row: every other row is a ratio to this one.
  */

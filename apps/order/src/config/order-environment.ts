@@ -1,5 +1,6 @@
 import { identityEnvironmentSchema } from '@app/identity';
 import {
+  httpAdapterFromEnvironment,
   platformEnvironmentSchema,
   redisEnvironmentSchema,
 } from '@app/platform';
@@ -62,6 +63,11 @@ export const orderEnvironmentSchema = platformEnvironmentSchema
       .min(1, 'at least 1 ms (WAIT 0 would wait for ever)')
       .max(60_000, 'at most 60000 ms')
       .default(500),
+    /**
+     * Bench only: the same build of order on Express, to show the framework's cost apart from
+     * the state's (tools/bench). Deployments leave it unset.
+     */
+    HTTP_ADAPTER: httpAdapterFromEnvironment.default('fastify'),
   })
   .refine(
     (environment) =>

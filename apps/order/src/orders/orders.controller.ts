@@ -4,12 +4,13 @@ import {
   Controller,
   Get,
   Headers,
+  HttpCode,
+  HttpStatus,
   NotFoundException,
   Param,
   Post,
   Res,
 } from '@nestjs/common';
-import type { Response } from 'express';
 import {
   createOrderSchema,
   IDEMPOTENCY_KEY_HEADER,
@@ -21,17 +22,23 @@ import { CurrentUser, type AuthenticatedUser } from '@app/identity';
 import { idempotencyKeySchema, orderIdSchema } from './dto/create-order.schema';
 import { OrdersService } from './orders.service';
 
+/** What the handler sets on a response: Express's `res.header` and Fastify's `reply.header` alike. */
+interface ResponseHeaders {
+  header(name: string, value: string): unknown;
+}
+
 /** Stateless: the bearer token says who, the body says what; nothing is kept between requests. */
 @Controller('orders')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
+  @HttpCode(HttpStatus.CREATED)
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Body({ schema: createOrderSchema }) body: CreateOrderRequest,
     @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyHeader: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: ResponseHeaders,
   ): Promise<Order> {
     // Header parameters take no schema in Nest; validated here with the same zod rules.
     const parsedKey = idempotencyKeySchema.safeParse(idempotencyHeader);
@@ -43,8 +50,7 @@ export class OrdersController {
       body,
       idempotencyKey,
     );
-    if (replayed) response.setHeader(IDEMPOTENT_REPLAY_HEADER, 'true');
-    response.status(201);
+    if (replayed) response.header(IDEMPOTENT_REPLAY_HEADER, 'true');
     return order;
   }
 

@@ -5,8 +5,9 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  type HttpServer,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRedisUnavailableError } from './dependency-errors';
 
 export interface ErrorBody {
@@ -79,10 +80,14 @@ export function toErrorBody(exception: unknown): ErrorBody {
 export class JsonExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  /** Express or Fastify: their request and response objects differ, the adapter knows both. */
+  constructor(private readonly adapter: HttpServer) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
-    const request = http.getRequest<Request>();
+    const response = http.getResponse<object>();
+    const request = http.getRequest<IncomingMessage & { id?: unknown }>();
+    const adapter = this.adapter;
     const body = toErrorBody(exception);
     if (body.statusCode >= 500) {
       // The request id by hand: requests run without a logging context (see logging.ts).
@@ -90,22 +95,26 @@ export class JsonExceptionFilter implements ExceptionFilter {
         {
           req: {
             id: request.id,
-            method: request.method,
-            url: request.originalUrl,
+            method: adapter.getRequestMethod?.(request),
+            url: adapter.getRequestUrl?.(request),
           },
           err: exception,
         },
         'unhandled error',
       );
     }
-    if (response.headersSent) {
-      response.destroy();
+    if (adapter.isHeadersSent(response)) {
+      // Fastify's reply wraps Node's response; Express's is one.
+      (
+        (response as { raw?: ServerResponse }).raw ??
+        (response as ServerResponse)
+      ).destroy();
       return;
     }
     const retryAfter = (exception as { retryAfterSeconds?: unknown })
       ?.retryAfterSeconds;
     if (typeof retryAfter === 'number')
-      response.setHeader('Retry-After', String(retryAfter));
-    response.status(body.statusCode).json(body);
+      adapter.setHeader(response, 'Retry-After', String(retryAfter));
+    adapter.reply(response, body, body.statusCode);
   }
 }

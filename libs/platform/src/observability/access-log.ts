@@ -1,14 +1,18 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 
-type ObservedRequest = IncomingMessage & {
+/** What the line needs of a request: Express's request, or Fastify's (which wraps Node's). */
+interface ObservedRequest {
+  id?: unknown;
+  method?: string;
+  url?: string;
   originalUrl?: string;
   route?: { path?: string };
   baseUrl?: string;
   user?: { id?: string };
   session?: { userId?: string };
-};
+}
 
 /**
  * The root logger minus its redaction list: a request line holds only the fields below, none of
@@ -35,6 +39,8 @@ export function observeRequest(
   response: ServerResponse,
   logger: Logger,
   requestDuration: Histogram<'method' | 'route' | 'status'>,
+  /** The matched route's pattern, read once the response is over (Express's by default). */
+  routeOf: () => string | undefined = () => expressRoutePattern(request),
 ): void {
   const started = performance.now();
   response.once('close', () => {
@@ -44,7 +50,7 @@ export function observeRequest(
       requestDuration.observe(
         {
           method: request.method,
-          route: routePattern(request),
+          route: routeOf() ?? 'unmatched',
           status: response.statusCode,
         },
         elapsedMs / 1000,
@@ -65,7 +71,7 @@ export function observeRequest(
 }
 
 /** The matched route's pattern (`/orders/:id`), never the raw path: label values must stay few. */
-function routePattern(request: ObservedRequest): string {
+function expressRoutePattern(request: ObservedRequest): string | undefined {
   const pattern = request.route?.path;
-  return pattern ? `${request.baseUrl ?? ''}${pattern}` : 'unmatched';
+  return pattern ? `${request.baseUrl ?? ''}${pattern}` : undefined;
 }

@@ -1,5 +1,4 @@
-import { Logger } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger, type INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadinessState } from '../health/readiness.state';
@@ -26,7 +25,7 @@ export interface GracefulShutdownOptions {
  * process with 143 instead of 0, so the sequence is driven here.
  */
 export function installGracefulShutdown(
-  app: NestExpressApplication,
+  app: INestApplication,
   {
     drainMs,
     inFlightTimeoutMs = IN_FLIGHT_TIMEOUT_MS,
