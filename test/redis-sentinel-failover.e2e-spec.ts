@@ -153,10 +153,13 @@ describe('services through Redis Sentinel follow a failover', () => {
         body: JSON.stringify(americano),
       });
       expect(refused.status).toBe(503);
+      // Order says more than the other services: its retry is safe with the same key.
+      expect(refused.headers.get('retry-after')).toBe('1');
       expect(await refused.json()).toEqual({
         statusCode: 503,
         error: 'Service Unavailable',
-        message: 'Redis is unavailable; try again shortly',
+        message:
+          'Redis refuses writes (NOREPLICAS); retry with the same Idempotency-Key',
       });
       const shopper = new CartClient(cart.url, '/cart');
       const cartLogin = await shopper.call('POST', '/login', undefined, {

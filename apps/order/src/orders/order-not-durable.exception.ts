@@ -32,5 +32,6 @@ export function writeRefusedBy(error: unknown): string | undefined {
       ? error.replies[error.errorIndexes[0]]
       : error;
   if (!(reply instanceof ErrorReply)) return undefined;
-  return WRITE_REFUSED.test(reply.message) ? reply.message : undefined;
+  // The reply's code only: the rest of its text names scripts and internals, not for clients.
+  return WRITE_REFUSED.exec(reply.message)?.[1];
 }
