@@ -1,9 +1,12 @@
+import { generateKeyPairSync } from 'node:crypto';
 import {
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,5 +89,26 @@ describe('dev secret generator', () => {
     expect(envValue('signing-keys/active-kid.env', 'AUTH_ACTIVE_KID')).toBe(
       rotated.activeKid,
     );
+  });
+
+  it('replaces an Ed25519 key an older generator left, which auth would refuse to start with', async () => {
+    const keys = join(directory, 'signing-keys');
+    mkdirSync(keys, { recursive: true });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(
+      join(keys, 'dev-20261201-eddsa-old.pem'),
+      privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
+    writeFileSync(
+      join(keys, 'active-kid.env'),
+      'AUTH_ACTIVE_KID=dev-20261201-eddsa-old\n',
+    );
+    const { removed, kids, activeKid } = generateDevSecrets(directory);
+    expect(removed).toEqual(['dev-20261201-eddsa-old']);
+    expect(kids).toEqual([activeKid]);
+    expect(activeKid).toMatch(/-es256-/);
+    expect((await readSigningKeys(keys)).map((key) => key.kid)).toEqual([
+      activeKid,
+    ]);
   });
 });

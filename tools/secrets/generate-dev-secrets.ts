@@ -14,12 +14,13 @@
  * keys exist. `--rotate` adds a key and makes it the active one; the old keys stay published so
  * tokens they signed keep verifying. Remove an old .pem and run again to retire it.
  */
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
   readFileSync,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -36,8 +37,16 @@ export interface DevSecrets {
   directory: string;
   /** Files written by this run (relative to directory); empty when everything already existed. */
   written: string[];
+  /** Keys of a type auth no longer signs with, taken out of the set by this run. */
+  removed: string[];
   kids: string[];
   activeKid: string;
+}
+
+/** What auth signs with (ES256, RS256); an older generator wrote Ed25519 keys, which it refuses. */
+function usableSigningKey(file: string): boolean {
+  const type = createPrivateKey(readFileSync(file)).asymmetricKeyType;
+  return type === 'ec' || type === 'rsa';
 }
 
 function writeIfChanged(
@@ -105,6 +114,13 @@ export function generateDevSecrets(
     'cart-session-secrets.env',
   );
 
+  // A key auth cannot read stops it from starting at all: out of the set, and a usable one made.
+  const removed = existingKids(keysDirectory).filter((kid) => {
+    const file = join(keysDirectory, `${kid}.pem`);
+    if (!existsSync(file) || usableSigningKey(file)) return false;
+    unlinkSync(file);
+    return true;
+  });
   const activeKidFile = join(keysDirectory, 'active-kid.env');
   let activeKid = readActiveKid(activeKidFile);
   if (existingKids(keysDirectory).length === 0 || rotate) {
@@ -134,7 +150,7 @@ export function generateDevSecrets(
     written,
     'signing-keys/kustomization.yaml',
   );
-  return { directory, written, kids, activeKid };
+  return { directory, written, removed, kids, activeKid };
 }
 
 function main(): void {
@@ -148,6 +164,10 @@ function main(): void {
     rotate: values.rotate,
   });
   // Names only: secret values never reach a terminal or a CI log.
+  if (result.removed.length > 0)
+    console.log(
+      `dev secrets: removed ${result.removed.join(', ')} (auth signs with ES256 or RS256 only)`,
+    );
   console.log(
     result.written.length > 0
       ? `dev secrets: wrote ${result.written.join(', ')} in ${result.directory}`
