@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'redis';
 import { freePort } from '../../tools/lab/free-port';
+import { redisCommand } from '../../tools/lab/redis-command';
+import { redisServerArguments } from '../../tools/process/redis-server';
 import { waitForPort } from './redis-server';
 
 /** Safety net, as in redis-server.ts: whatever a failed hook left running dies with the worker. */
@@ -106,16 +107,11 @@ export class TestRedisSentinelGroup {
       spawn(
         'redis-server',
         [
-          '--port',
-          String(node.port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
-          dataDirectory,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
+          ...redisServerArguments({
+            port: node.port,
+            dataDirectory,
+            appendOnly: false,
+          }),
           ...(node === primary
             ? []
             : ['--replicaof', '127.0.0.1', String(primary.port)]),
@@ -225,24 +221,4 @@ function pairs(flat: string[]): Record<string, string> {
   return result;
 }
 
-/** One command on a short-lived connection (a Sentinel or a node), then closed. */
-export async function redisCommand(
-  port: number,
-  args: string[],
-): Promise<unknown> {
-  const client = createClient({
-    socket: {
-      host: '127.0.0.1',
-      port,
-      connectTimeout: 500,
-      reconnectStrategy: false,
-    },
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await client.sendCommand(args);
-  } finally {
-    client.destroy();
-  }
-}
+export { redisCommand };

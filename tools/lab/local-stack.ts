@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLabApi } from './lab-api';
 import { foreignRequestError, LabHttpError } from './lab-request';
 import type { PodTemplate } from './pod';
+import { redisServerArguments } from '../process/redis-server';
 import { httpProbe, redisPingProbe } from './probes';
 import {
   RedisSentinelStack,
@@ -356,21 +357,13 @@ export class LocalStack {
       fixedPort: port,
       command: () => ({
         file: 'redis-server',
-        args: [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
+        // AOF fsync-always: every write on disk before the reply, so the experiment's "Redis
+        // SIGKILLed" row is exact.
+        args: redisServerArguments({
+          port,
           dataDirectory,
-          '--save',
-          '',
-          '--appendonly',
-          persistence ? 'yes' : 'no',
-          // Every write on disk before the reply: the experiment's "Redis SIGKILLed" row is exact.
-          '--appendfsync',
-          'always',
-        ],
+          appendOnly: persistence,
+        }),
         env: { PATH: process.env.PATH },
       }),
       probe: redisPingProbe,

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { redisServerArguments } from '../process/redis-server';
 import { freePort } from './free-port';
 import type { PodTemplate } from './pod';
 import { redisPingProbe } from './probes';
@@ -175,18 +176,11 @@ export class RedisSentinelStack {
         return {
           file: 'redis-server',
           args: [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
-            '--dir',
-            dataDirectory,
-            '--save',
-            '',
-            '--appendonly',
-            this.persistence ? 'yes' : 'no',
-            '--appendfsync',
-            'always',
+            ...redisServerArguments({
+              port,
+              dataDirectory,
+              appendOnly: this.persistence,
+            }),
             '--min-replicas-to-write',
             '1',
             '--min-replicas-max-lag',

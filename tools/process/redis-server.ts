@@ -6,6 +6,38 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../lab/free-port';
 
+/**
+ * The arguments of every redis-server this project starts (tests, the lab's pods, the image
+ * test): a port and data dir of its own, no RDB snapshots, and with AOF every write on disk
+ * before the reply, so a SIGKILLed Redis keeps exactly what it acknowledged.
+ */
+export function redisServerArguments({
+  port,
+  dataDirectory,
+  appendOnly,
+  bind = '127.0.0.1',
+}: {
+  port: number;
+  dataDirectory: string;
+  appendOnly: boolean;
+  bind?: string;
+}): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    bind,
+    '--dir',
+    dataDirectory,
+    '--save',
+    '',
+    '--appendonly',
+    appendOnly ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+  ];
+}
+
 /** Safety net: whatever a failed hook or a crashed tool left running dies with this process. */
 const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
@@ -65,21 +97,15 @@ export class RedisServer {
     this.process = spawn(
       'redis-server',
       [
-        '--port',
-        String(this.port),
         // A container reaches the host through its bridge, not loopback: all interfaces then,
         // and never without a password.
-        '--bind',
-        this.password ? '0.0.0.0' : '127.0.0.1',
+        ...redisServerArguments({
+          port: this.port,
+          dataDirectory: this.dataDirectory,
+          appendOnly: this.appendOnly,
+          bind: this.password ? '0.0.0.0' : '127.0.0.1',
+        }),
         ...(this.password ? ['--requirepass', this.password] : []),
-        '--dir',
-        this.dataDirectory,
-        '--save',
-        '',
-        '--appendonly',
-        this.appendOnly ? 'yes' : 'no',
-        '--appendfsync',
-        'always',
         ...this.extraArguments,
       ],
       { stdio: 'ignore' },
