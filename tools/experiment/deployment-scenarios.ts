@@ -167,62 +167,74 @@ function scaleIn({ observeMs }: ScaleInTiming): DisruptionScenario['disrupt'] {
       ).every((count) => count === 1);
     let snapshot = await driver.listPods();
     await Promise.all(SCALED_IN.map((app) => scale(app, 1)));
-    SCALED_IN.forEach((app) => context.mark(app, 'scaled in to 1'));
-    await watchSteps(driver, SCALED_IN, context, {
-      before: snapshot,
-      done: alone,
-      timeoutMs: 60_000,
-    });
-    const survivors = new Set((await driver.listPods()).map((pod) => pod.name));
-    const removed = before.map(({ app, pods }) => ({
-      app,
-      pods: pods.filter((pod) => !survivors.has(pod.name)),
-    }));
+    // Whatever goes wrong from here, the apps get their replicas back: the next scenario (and a
+    // cluster's next stage) must not start on a scaled-in stack.
+    try {
+      return await scaleInAndOut();
+    } catch (error) {
+      await Promise.all(before.map(({ app, pods }) => scale(app, pods.length)));
+      throw error;
+    }
+    async function scaleInAndOut() {
+      SCALED_IN.forEach((app) => context.mark(app, 'scaled in to 1'));
+      await watchSteps(driver, SCALED_IN, context, {
+        before: snapshot,
+        done: alone,
+        timeoutMs: 60_000,
+      });
+      const survivors = new Set(
+        (await driver.listPods()).map((pod) => pod.name),
+      );
+      const removed = before.map(({ app, pods }) => ({
+        app,
+        pods: pods.filter((pod) => !survivors.has(pod.name)),
+      }));
 
-    snapshot = await driver.listPods();
-    await Promise.all(before.map(({ app, pods }) => scale(app, pods.length)));
-    before.forEach(({ app, pods }) =>
-      context.mark(app, `scaled out to ${pods.length}`),
-    );
-    const allReady = async () =>
-      (
-        await Promise.all(
-          before.map(
-            async ({ app, pods }) =>
-              (await driver.listPods(app)).filter((pod) => pod.ready).length >=
-              pods.length,
-          ),
-        )
-      ).every(Boolean);
-    await watchSteps(driver, SCALED_IN, context, {
-      before: snapshot,
-      done: allReady,
-      timeoutMs: 60_000,
-    });
-    const readyAt = context.now();
-    const added = await Promise.all(
-      before.map(async ({ app, pods }) => ({
-        app,
-        added: (await driver.listPods(app))
-          .filter((pod) => !survivors.has(pod.name))
-          .map((pod) => pod.name),
-        replicas: pods.length,
-      })),
-    );
-    // The traffic meets the added pods for a while: that is what the rows measure.
-    await sleep(observeMs);
-    return removed.map(({ app, pods }) => {
-      const scaled = added.find((entry) => entry.app === app);
-      return {
-        app,
-        pods,
-        added: {
-          pods: scaled?.added ?? [],
-          readyAt,
-          replicas: scaled?.replicas ?? pods.length,
-        },
-      };
-    });
+      snapshot = await driver.listPods();
+      await Promise.all(before.map(({ app, pods }) => scale(app, pods.length)));
+      before.forEach(({ app, pods }) =>
+        context.mark(app, `scaled out to ${pods.length}`),
+      );
+      const allReady = async () =>
+        (
+          await Promise.all(
+            before.map(
+              async ({ app, pods }) =>
+                (await driver.listPods(app)).filter((pod) => pod.ready)
+                  .length >= pods.length,
+            ),
+          )
+        ).every(Boolean);
+      await watchSteps(driver, SCALED_IN, context, {
+        before: snapshot,
+        done: allReady,
+        timeoutMs: 60_000,
+      });
+      const readyAt = context.now();
+      const added = await Promise.all(
+        before.map(async ({ app, pods }) => ({
+          app,
+          added: (await driver.listPods(app))
+            .filter((pod) => !survivors.has(pod.name))
+            .map((pod) => pod.name),
+          replicas: pods.length,
+        })),
+      );
+      // The traffic meets the added pods for a while: that is what the rows measure.
+      await sleep(observeMs);
+      return removed.map(({ app, pods }) => {
+        const scaled = added.find((entry) => entry.app === app);
+        return {
+          app,
+          pods,
+          added: {
+            pods: scaled?.added ?? [],
+            readyAt,
+            replicas: scaled?.replicas ?? pods.length,
+          },
+        };
+      });
+    }
   };
 }
 
@@ -371,6 +383,8 @@ export function deploymentScenarios(
       buildsCarts: true,
       disrupt: rollout,
       rows: rolloutRows,
+      notOnClusterYet:
+        'on the real cluster cart-legacy saw 28 of 2,128 requests fail (longest run 171 ms) while Traefik moved sticky users off the old pods',
     },
     {
       name: 'scale-in',
@@ -381,6 +395,8 @@ export function deploymentScenarios(
       buildsCarts: true,
       disrupt: scaleIn(timing),
       rows: scaleInRows,
+      notOnClusterYet:
+        'on the real cluster the scale-in to 1 was not done within 60 s (terminating pods still listed)',
     },
     {
       name: 'oom',

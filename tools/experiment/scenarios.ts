@@ -171,6 +171,8 @@ interface ScenarioBasics {
   variant: StackVariant;
   /** `--scenario <family>` selects every scenario of the family (one per stack variant). */
   family?: string;
+  /** Why a scenario that could run on a cluster does not yet (said in docs/kubernetes.md). */
+  notOnClusterYet?: string;
   rows: RowExpectation[];
 }
 
@@ -613,6 +615,7 @@ export function selectScenarios(
       target === 'local' ||
       (scenario.variant === 'base' &&
         scenario.kind === 'disruption' &&
+        !scenario.notOnClusterYet &&
         scenario.name !== 'legacy-without-affinity'),
   );
   if (!names?.length) return available;
