@@ -221,6 +221,21 @@ describe('Kubernetes driver against an API endpoint (no cluster here)', () => {
             return response.end(
               JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [] }),
             );
+          if (request.url?.includes('/horizontalpodautoscalers/cart-legacy')) {
+            response.statusCode = 404;
+            return response.end(
+              JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound' }),
+            );
+          }
+          if (request.url?.includes('/horizontalpodautoscalers/'))
+            return response.end(
+              JSON.stringify({
+                kind: 'HorizontalPodAutoscaler',
+                apiVersion: 'autoscaling/v2',
+                metadata: { name: 'order' },
+                spec: { minReplicas: 1, maxReplicas: 10 },
+              }),
+            );
           const scale = request.url?.endsWith('/scale');
           response.end(
             JSON.stringify({
@@ -252,6 +267,8 @@ describe('Kubernetes driver against an API endpoint (no cluster here)', () => {
       const before = Date.now();
       await driver.rolloutRestart('cart-legacy');
       await driver.scale('order', 1);
+      // cart-legacy has no autoscaler (404): the scale alone.
+      await driver.scale('cart-legacy', 2);
       expect(await driver.rollingOut('cart-legacy')).toBe(true);
       available = 3;
       expect(await driver.rollingOut('cart-legacy')).toBe(false);
@@ -270,10 +287,22 @@ describe('Kubernetes driver against an API endpoint (no cluster here)', () => {
         }
       ).spec.template.metadata.annotations[RESTARTED_AT];
       expect(Date.parse(stamp)).toBeGreaterThanOrEqual(before - 1000);
+      // order's HorizontalPodAutoscaler gets the same floor first, or it scales order back.
+      const order = requests.filter((entry) => entry.line.includes('/order'));
+      expect(order.map((entry) => [entry.line, entry.body])).toEqual([
+        [
+          'PATCH /apis/autoscaling/v2/namespaces/what-survives/horizontalpodautoscalers/order',
+          { spec: { minReplicas: 1 } },
+        ],
+        [
+          'PATCH /apis/apps/v1/namespaces/what-survives/deployments/order/scale',
+          { spec: { replicas: 1 } },
+        ],
+      ]);
       expect(requests).toContainEqual({
-        line: 'PATCH /apis/apps/v1/namespaces/what-survives/deployments/order/scale',
+        line: 'PATCH /apis/apps/v1/namespaces/what-survives/deployments/cart-legacy/scale',
         type: 'application/merge-patch+json',
-        body: { spec: { replicas: 1 } },
+        body: { spec: { replicas: 2 } },
       });
       expect(requests.map((entry) => entry.line)).toContain(
         'GET /apis/apps/v1/namespaces/what-survives/deployments/cart-legacy',

@@ -44,6 +44,7 @@ export class KubernetesDriver implements ClusterDriver {
     private readonly server: string,
     private readonly core: import('@kubernetes/client-node').CoreV1Api,
     private readonly deployments: import('@kubernetes/client-node').AppsV1Api,
+    private readonly autoscalers: import('@kubernetes/client-node').AutoscalingV2Api,
     /** A merge patch's Content-Type (the client's default for patches is a JSON Patch). */
     private readonly mergePatch: import('@kubernetes/client-node').ConfigurationOptions,
     private readonly processKiller?: ProcessKiller,
@@ -85,6 +86,7 @@ export class KubernetesDriver implements ClusterDriver {
       cluster.server,
       config.makeApiClient(k8s.CoreV1Api),
       config.makeApiClient(k8s.AppsV1Api),
+      config.makeApiClient(k8s.AutoscalingV2Api),
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       await options.nodeAccess?.(cluster.server),
     );
@@ -152,7 +154,26 @@ export class KubernetesDriver implements ClusterDriver {
   }
 
   /** `kubectl scale deployment/<app> --replicas=N`: the scale subresource (what an HPA writes). */
+  /**
+   * Where a HorizontalPodAutoscaler owns the count (order), a scale alone is undone by its next
+   * sync (minReplicas 3): its floor moves with the count, as an HPA scaling in at night would.
+   */
   async scale(app: string, replicas: number): Promise<void> {
+    await this.call(() =>
+      this.autoscalers
+        .patchNamespacedHorizontalPodAutoscaler(
+          {
+            name: app,
+            namespace: this.namespace,
+            body: { spec: { minReplicas: replicas } },
+          },
+          this.mergePatch,
+        )
+        .catch((error: { code?: number }) => {
+          // No autoscaler for this app: the Deployment's count is the whole story.
+          if (error.code !== 404) throw error;
+        }),
+    );
     await this.call(() =>
       this.deployments.patchNamespacedDeploymentScale(
         { name: app, namespace: this.namespace, body: { spec: { replicas } } },
