@@ -395,8 +395,6 @@ export function deploymentScenarios(
       buildsCarts: true,
       disrupt: scaleIn(timing),
       rows: scaleInRows,
-      notOnClusterYet:
-        'on the real cluster order has a HorizontalPodAutoscaler (k8s/base/order, minReplicas 3) that scales it straight back: scaling in there means lowering the HPA, which the driver does not do yet',
     },
     {
       name: 'oom',
