@@ -23,20 +23,21 @@ const isTrustedProxyEntry = (entry: string) =>
     (format) => format.safeParse(entry).success,
   );
 
+/** `a, b,,c` → `['a', 'b', 'c']`: the comma lists the environment holds. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean),
+);
+
 /**
  * The peers whose X-Forwarded-For a pod believes: `none`, or a comma list of addresses, CIDRs and
  * Express's range names. Express's `true` or a hop count would believe whatever the client wrote
  * as soon as it reached a pod some other way, so they are refused. Parsed to what Express's
  * `trust proxy` setting takes: `false` or the list.
  */
-export const trustProxyFromEnvironment = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean),
-  )
+export const trustProxyFromEnvironment = commaList
   .refine(
     (entries) =>
       (entries.length === 1 && entries[0] === 'none') ||
@@ -65,14 +66,7 @@ export const platformEnvironmentSchema = z.object({
  * `host:port[,host:port...]`: the Sentinels to ask which Redis is the primary. Parsed to the
  * list node-redis's Sentinel client takes; empty or unset means "no Sentinel, REDIS_URL is Redis".
  */
-export const redisSentinelsFromEnvironment = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean),
-  )
+export const redisSentinelsFromEnvironment = commaList
   .refine(
     (entries) =>
       entries.every((entry) => {
