@@ -116,6 +116,11 @@ describe('npm run start:dev', () => {
     );
     watcher.kill('SIGTERM');
     await exited;
+    // node --watch may exit before the lab has finished stopping its pods (they drain first):
+    // every one must be gone within the drain and grace time, never left running.
+    const deadline = performance.now() + 30_000;
+    while (second.some(isAlive) && performance.now() < deadline)
+      await sleep(250);
     expect(second.filter(isAlive)).toEqual([]);
   }, 420_000);
 });
