@@ -11,14 +11,14 @@ import {
 } from '../build/ensure-built';
 import { generateDevKey } from '../secrets/generate-dev-keys';
 import { freePort } from '../lab/free-port';
-import type { StackApp } from '../lab/local-stack';
+import { deploymentOf, type DeploymentName } from '../deployments';
 import { residentBytes, waitForHttp, type OwnProcesses } from './processes';
 import type { RunningServer } from './servers';
 import type { BenchStack } from './stack';
 import { median } from './statistics';
 
 export interface StartupTimes {
-  app: StackApp;
+  app: DeploymentName;
   /** Spawn → first 200 from /healthz/ready, per start. */
   samplesMs: number[];
   medianMs: number;
@@ -40,7 +40,7 @@ export interface InstallSize {
  * auth reads `keysDirectory`.
  */
 export function benchAppEnvironment(
-  app: StackApp,
+  app: DeploymentName,
   stack: { url: string; redisUrl: string },
   keysDirectory = '',
 ): NodeJS.ProcessEnv {
@@ -54,7 +54,7 @@ export function benchAppEnvironment(
     AUTH_JWKS_URL: `${stack.url}/auth/.well-known/jwks.json`,
   };
   const secret = 'bench-startup-session-secret-0123456789abcdef';
-  const perApp: Record<StackApp, Record<string, string>> = {
+  const perApp: Record<DeploymentName, Record<string, string>> = {
     auth: {
       REDIS_URL: stack.redisUrl,
       AUTH_KEYS_DIR: keysDirectory,
@@ -82,7 +82,7 @@ export function benchAppEnvironment(
  * readiness probe with periodSeconds → 0 would see.
  */
 export async function measureStartups(
-  apps: readonly StackApp[],
+  apps: readonly DeploymentName[],
   starts: number,
   stack: { url: string; redisUrl: string },
   processes: OwnProcesses,
@@ -94,7 +94,7 @@ export async function measureStartups(
   try {
     const results: StartupTimes[] = [];
     for (const app of apps) {
-      const image: BuiltApp = app === 'cart-legacy' ? 'cart' : app;
+      const image: BuiltApp = deploymentOf(app).image;
       const samplesMs: number[] = [];
       for (let index = 0; index < starts; index++) {
         const port = await freePort();

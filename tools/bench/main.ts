@@ -27,7 +27,7 @@ import {
   entryPointOf,
   ROOT,
 } from '../build/ensure-built';
-import { STACK_APPS } from '../lab/local-stack';
+import { DEPLOYMENT_NAMES } from '../deployments';
 import { preflight } from '../preflight/preflight';
 import {
   measureInstallSize,
@@ -256,7 +256,7 @@ async function main(processes: OwnProcesses): Promise<void> {
   ]);
   const startup =
     !only || only.includes(STARTUP)
-      ? await measureStartups(STACK_APPS, quick ? 3 : 5, stack, processes)
+      ? await measureStartups(DEPLOYMENT_NAMES, quick ? 3 : 5, stack, processes)
       : [];
   if (startup.length)
     progress(

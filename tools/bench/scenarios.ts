@@ -1,6 +1,6 @@
 import type { AutocannonRequest } from 'autocannon';
 import { IDEMPOTENCY_KEY_HEADER, type TokenResponse } from '@app/contracts';
-import type { StackApp } from '../lab/local-stack';
+import { DEPLOYMENT_NAMES, type DeploymentName } from '../deployments';
 import type { LoadTarget } from './measure';
 import { ReplicatedOrderPods, type WaitSetting } from './replicated-orders';
 import type { BaselineName, RunningServer } from './servers';
@@ -31,9 +31,9 @@ export interface Scenario {
 /** What the rows need from the running system: where things are, and who is logged in. */
 export interface Fixtures {
   baselines: Record<BaselineName, RunningServer>;
-  pods: Record<StackApp, string>;
+  pods: Record<DeploymentName, string>;
   /** Each pod's process, for CPU per request. */
-  podPids: Record<StackApp, number>;
+  podPids: Record<DeploymentName, number>;
   /** The same order build on Express (servers.ts), beside the stack's order pod on Fastify. */
   orderOnExpress: RunningServer;
   gateway: string;
@@ -99,11 +99,11 @@ export async function prepareFixtures(
   baselines: Record<BaselineName, RunningServer>,
   orderOnExpress: RunningServer,
 ): Promise<Fixtures> {
-  const apps: StackApp[] = ['auth', 'order', 'cart', 'cart-legacy'];
+  const apps = DEPLOYMENT_NAMES;
   const urls = await Promise.all(apps.map((app) => stack.podUrl(app)));
   const pods = Object.fromEntries(
     apps.map((app, index) => [app, urls[index]]),
-  ) as Record<StackApp, string>;
+  ) as Record<DeploymentName, string>;
   const running = await stack.pods();
   const podPids = Object.fromEntries(
     apps.map((app) => [
@@ -113,7 +113,7 @@ export async function prepareFixtures(
           pod.app === app && urls[apps.indexOf(app)].endsWith(`:${pod.port}`),
       )?.pid,
     ]),
-  ) as Record<StackApp, number>;
+  ) as Record<DeploymentName, number>;
   const aliceToken = await login(pods.auth, 'alice', 'alice');
   const readerToken = await login(pods.auth, READER.username, READER.password);
   const bearer = { authorization: `Bearer ${aliceToken}` };

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { perDeployment } from '../deployments';
 import { freePort } from '../lab/free-port';
 import { DEMO_USERS, LocalStack } from '../lab/local-stack';
 import { redisPingProbe } from '../lab/probes';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     stack = await LocalStack.start({
       labPort: 0,
       redisUrl: `redis://127.0.0.1:${port}`,
-      replicas: { auth: 1, order: 1, cart: 1, 'cart-legacy': 1 },
+      replicas: perDeployment(() => 1),
       // The conversation's talkers log in as themselves (password = name): their cart sessions
       // must not revoke alice's, which the cart rows use.
       users: [

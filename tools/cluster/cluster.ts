@@ -9,6 +9,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from '../build/ensure-built';
+import { DEPLOYMENTS } from '../deployments';
 import {
   DEV_SECRETS_DIR,
   generateDevSecrets,
@@ -368,12 +369,13 @@ async function restartIfImagesChanged(
   after: Record<string, string>,
   log: (line: string) => void,
 ): Promise<void> {
-  const workloads: Record<string, string[]> = {
-    [appImage('auth')]: ['auth'],
-    [appImage('order')]: ['order'],
-    [appImage('cart')]: ['cart', 'cart-legacy'],
-  };
-  for (const [image, deployments] of Object.entries(workloads)) {
+  const workloads = new Map<string, string[]>();
+  for (const { name, image } of DEPLOYMENTS)
+    workloads.set(appImage(image), [
+      ...(workloads.get(appImage(image)) ?? []),
+      name,
+    ]);
+  for (const [image, deployments] of workloads) {
     if (!before[image] || before[image] === after[image]) continue;
     for (const deployment of deployments) {
       log(

@@ -4,6 +4,12 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { entryPointOf, type BuiltApp } from '../build/ensure-built';
+import {
+  DEPLOYMENT_NAMES,
+  deploymentOf,
+  perDeployment,
+  type DeploymentName,
+} from '../deployments';
 import { generateDevKey } from '../secrets/generate-dev-keys';
 import {
   memoryLimitBytesOf,
@@ -24,21 +30,12 @@ import {
 } from './redis-sentinel-stack';
 import { Supervisor } from './supervisor';
 
-export const STACK_APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
-export type StackApp = (typeof STACK_APPS)[number];
-
-export const DEFAULT_REPLICAS: Record<StackApp, number> = {
-  auth: 2,
-  order: 3,
-  cart: 3,
-  'cart-legacy': 3,
-};
 export const DEMO_USERS = 'alice:alice,bob:bob';
 
 export interface LocalStackOptions {
   /** Gateway port; 0 picks a free one. */
   labPort?: number;
-  replicas?: Partial<Record<StackApp, number>>;
+  replicas?: Partial<Record<DeploymentName, number>>;
   /** Use this Redis instead of starting one (then Redis is not a pod of the stack). */
   redisUrl?: string;
   /** AOF on the stack's own Redis (a StatefulSet with a volume); off = a cache that forgets. */
@@ -59,14 +56,14 @@ export interface LocalStackOptions {
    * Rollout rules instead of the manifest's (k8s/base/<app>/deployment.yaml): the experiment's
    * sabotage breaks them on purpose.
    */
-  rolloutStrategy?: Partial<Record<StackApp, RollingUpdateStrategy>>;
+  rolloutStrategy?: Partial<Record<DeploymentName, RollingUpdateStrategy>>;
   /**
    * Memory limits instead of the manifests' `resources.limits.memory`, bytes: a quick run lowers
    * cart-legacy's so a session flood reaches it in seconds (its report says so).
    */
-  memoryLimitBytes?: Partial<Record<StackApp, number>>;
+  memoryLimitBytes?: Partial<Record<DeploymentName, number>>;
   /** Extra environment for every pod of an app (e.g. LOG_LEVEL). */
-  environment?: Partial<Record<StackApp, Record<string, string>>>;
+  environment?: Partial<Record<DeploymentName, Record<string, string>>>;
 }
 
 /** Routes served next to the lab API (the dashboard): `handle` answers true when it took the request. */
@@ -220,9 +217,13 @@ export class LocalStack {
     });
     this.gateway = gateway;
 
-    const replicas = { ...DEFAULT_REPLICAS, ...options.replicas };
+    // The manifests' counts unless asked otherwise.
+    const replicas = {
+      ...perDeployment((deployment) => deployment.replicas),
+      ...options.replicas,
+    };
     await Promise.all(
-      STACK_APPS.map((app) =>
+      DEPLOYMENT_NAMES.map((app) =>
         this.supervisor.apply({
           kind: 'Deployment',
           replicas: replicas[app],
@@ -248,7 +249,7 @@ export class LocalStack {
     rmSync(this.workDirectory, { recursive: true, force: true });
   }
 
-  private appTemplate(app: StackApp): PodTemplate {
+  private appTemplate(app: DeploymentName): PodTemplate {
     const options = this.options;
     const gateway = this.url;
     const keysDirectory = join(this.workDirectory, 'auth-keys');
@@ -256,7 +257,7 @@ export class LocalStack {
     const authKeyMode = options.authKeyMode ?? 'shared';
     if (app === 'auth' && authKeyMode === 'shared')
       generateDevKey(keysDirectory);
-    const image: BuiltApp = app === 'cart-legacy' ? 'cart' : app;
+    const image: BuiltApp = deploymentOf(app).image;
     // The demo accounts are shared: `npm run experiment -- --url` spreads up to 200 virtual
     // users over alice and bob, the dashboard runs 20 on one account, the bench opens 65 carts
     // as alice. Each needs a live session of its own, so the cart's default of 5 per user
@@ -280,7 +281,7 @@ export class LocalStack {
           REDIS_SENTINEL_NAME: SENTINEL_MASTER_NAME,
         }
       : {};
-    const perApp: Record<StackApp, Record<string, string>> = {
+    const perApp: Record<DeploymentName, Record<string, string>> = {
       auth: {
         REDIS_URL: this.redisUrl,
         ...throughSentinel,

@@ -8,17 +8,13 @@
 import { ensureBuilt } from '../build/ensure-built';
 import { Dashboard } from '../dashboard/dashboard';
 import { preflight } from '../preflight/preflight';
-import {
-  DEMO_USERS,
-  LocalStack,
-  STACK_APPS,
-  type StackApp,
-} from './local-stack';
+import { DEPLOYMENT_NAMES, type DeploymentName } from '../deployments';
+import { DEMO_USERS, LocalStack } from './local-stack';
 import { formatPodTable } from './pod-table';
 
-function replicasFromEnvironment(): Partial<Record<StackApp, number>> {
-  const replicas: Partial<Record<StackApp, number>> = {};
-  for (const app of STACK_APPS) {
+function replicasFromEnvironment(): Partial<Record<DeploymentName, number>> {
+  const replicas: Partial<Record<DeploymentName, number>> = {};
+  for (const app of DEPLOYMENT_NAMES) {
     const value =
       process.env[`LAB_REPLICAS_${app.toUpperCase().replace('-', '_')}`];
     if (value === undefined) continue;

@@ -1,3 +1,5 @@
+import { DEPLOYMENTS } from '../deployments';
+
 /**
  * The local stack's Ingress rules: which app serves which path. The only hand-written part of
  * the gateway; the proxying itself is http-proxy's.
@@ -5,17 +7,18 @@
 export interface Route {
   prefix: string;
   app: string;
-  /** Cookie affinity, as ingress-nginx's `affinity: cookie` gives the legacy cart on a cluster. */
+  /** Cookie affinity, as Traefik's sticky cookie gives the legacy cart on a cluster. */
   affinity?: boolean;
 }
 
-export const ROUTES: readonly Route[] = [
-  { prefix: '/auth', app: 'auth' },
-  { prefix: '/menu', app: 'order' },
-  { prefix: '/orders', app: 'order' },
-  { prefix: '/cart', app: 'cart' },
-  { prefix: '/legacy-cart', app: 'cart-legacy', affinity: true },
-];
+/** The Ingress of k8s/base routes the same prefixes (the manifest checks hold it to DEPLOYMENTS). */
+export const ROUTES: readonly Route[] = DEPLOYMENTS.flatMap((deployment) =>
+  deployment.prefixes.map((prefix) => ({
+    prefix,
+    app: deployment.name,
+    ...(deployment.sticky ? { affinity: true } : {}),
+  })),
+);
 
 export function routeFor(path: string): Route | undefined {
   const pathname = path.split('?')[0];
