@@ -4,7 +4,7 @@ import type { BuiltApp } from './build/ensure-built';
  * The apps the stack runs, once: the lab starts them, the experiment disrupts and charts them,
  * the dashboard and the bench show and measure them, the cluster restarts them. k8s/base holds
  * one Deployment per entry, and the manifest checks (tools/k8s-policy/deployments.ts) fail when
- * the two disagree, so a new app starts here and in k8s/base (docs/adding-a-service.md).
+ * the two disagree, so a new app starts here and in k8s/base.
  */
 export interface DeploymentDescription {
   /** The Deployment and Service name (k8s/base/<name>), the pods' `app` label, the lab's app. */
