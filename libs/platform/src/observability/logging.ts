@@ -1,6 +1,7 @@
 import type { Params } from 'nestjs-pino';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { currentPodName } from '../pod-identity';
+import { stdoutDestination } from './log-destination';
 
 /** Nest's level names, as LOG_LEVEL takes them, mapped to pino's. */
 const PINO_LEVELS: Record<string, string> = {
@@ -35,10 +36,11 @@ function prettyTransport(): LoggerOptions['transport'] {
  * redaction list is a second line of defence for anything logged by hand.
  */
 export function createRootLogger(app: string): Logger {
-  return pino({
+  const transport = prettyTransport();
+  const options: LoggerOptions = {
     level: PINO_LEVELS[process.env.LOG_LEVEL ?? 'log'] ?? 'info',
     base: { app, pod: currentPodName() },
-    transport: prettyTransport(),
+    transport,
     redact: {
       paths: [
         'req.headers.authorization',
@@ -51,7 +53,9 @@ export function createRootLogger(app: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  // JSON lines: stdout, one write per event-loop turn (log-destination.ts says what that costs).
+  return transport ? pino(options) : pino(options, stdoutDestination());
 }
 
 /**
