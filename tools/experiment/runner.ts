@@ -604,10 +604,15 @@ function describe(o: Observation, userCount: number): string {
     parts.push(
       `added pods answered ${percent(Math.round(100 * o.rebalance.share), 100)} of ${(o.rebalance.windowMs / 1000).toFixed(1)} s after they were ready (fair share ${percent(Math.round(100 * o.rebalance.fairShare), 100)}; ${o.rebalance.fairShareAfterMs === null ? 'never reached 80 % of it' : `80 % of it after ${(o.rebalance.fairShareAfterMs / 1000).toFixed(1)} s`})`,
     );
-  if (o.oom)
+  if (o.oom) {
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
     parts.push(
-      `OOMKilled: ${o.oom.killed ? `yes, holding ${o.oom.sessionsAtDeath ?? '?'} sessions, RSS peak ${(o.oom.peakRssBytes / 2 ** 20).toFixed(0)} MiB of a ${(o.oom.limitBytes / 2 ** 20).toFixed(0)} MiB limit` : 'no'}${o.oom.limitBytes !== o.oom.manifestLimitBytes ? ` (limit lowered for this run; the manifest says ${(o.oom.manifestLimitBytes / 2 ** 20).toFixed(0)} MiB)` : ''}`,
+      `OOMKilled: ${o.oom.killed ? `yes, holding ${o.oom.sessionsAtDeath ?? '?'} sessions, RSS peak ${mib(o.oom.peakRssBytes)} MiB of a ${mib(o.oom.limitBytes)} MiB limit` : 'no'}${o.oom.limitBytes !== o.oom.manifestLimitBytes ? ` (limit lowered for this run; the manifest says ${mib(o.oom.manifestLimitBytes)} MiB)` : ''}`,
+      o.oom.othersRestarted.length
+        ? `pods not flooded restarted too: ${o.oom.othersRestarted.join(', ')}`
+        : `pods not flooded: RSS peak ${mib(o.oom.othersPeakRssBytes)} MiB, none restarted`,
     );
+  }
   if (o.acknowledgedOrders)
     parts.push(
       `acknowledged orders lost ${o.acknowledgedOrders.lost}/${o.acknowledgedOrders.total} (WAIT ${o.acknowledgedOrders.waitReplicas ? `${o.acknowledgedOrders.waitReplicas} replica(s)` : 'off'})`,

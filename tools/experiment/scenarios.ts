@@ -102,6 +102,10 @@ export interface Observation {
     /** The limit this run enforced; a --quick run lowers the manifest's. */
     limitBytes: number;
     manifestLimitBytes: number;
+    /** The cart-legacy pods not flooded that restarted meanwhile (none, if the limit is sound). */
+    othersRestarted: string[];
+    /** The highest RSS any of those reached under the users' load alone. */
+    othersPeakRssBytes: number;
   };
 }
 
