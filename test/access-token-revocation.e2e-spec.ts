@@ -1,15 +1,8 @@
 import { createClient } from 'redis';
 import type { TokenResponse } from '@app/contracts';
-import { TestRedisServer } from './support/redis-server';
+import type { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  login,
-  startAuth,
-  startCart,
-  startOrder,
-  stopAll,
-  TestKeySet,
-} from './support/services';
+import { login, TestServices } from './support/services';
 
 /** `POST /auth/logout` with the refresh token in the body and the access token as bearer. */
 async function logout(auth: ServiceProcess, tokens: TokenResponse) {
@@ -46,27 +39,21 @@ const statusesOn = (replicas: ServiceProcess[], accessToken: string) =>
 describe.each(['none', 'denylist'] as const)(
   'AUTH_REVOCATION=%s: an access token after logout',
   (revocation) => {
+    const services = new TestServices();
     let redis: TestRedisServer;
-    const keys = new TestKeySet();
     let auth: ServiceProcess;
     let replicas: ServiceProcess[];
 
     beforeAll(async () => {
-      redis = await TestRedisServer.start();
+      redis = await services.redis();
       const environment = { AUTH_REVOCATION: revocation };
-      auth = await startAuth(redis.url, keys, environment);
+      auth = await services.auth(environment);
       replicas = await Promise.all([
-        startOrder(redis.url, auth, environment),
-        startOrder(redis.url, auth, environment),
+        services.order(auth, environment),
+        services.order(auth, environment),
       ]);
     });
-    afterAll(async () => {
-      try {
-        await stopAll(...(replicas ?? []), auth, redis);
-      } finally {
-        keys.remove();
-      }
-    });
+    afterAll(() => services.stop());
 
     const refusedOnEveryReplica = revocation === 'denylist';
 
@@ -158,29 +145,23 @@ describe.each(['none', 'denylist'] as const)(
 describe.each(['none', 'denylist'] as const)(
   'AUTH_REVOCATION=%s: the memory cart’s login with the denylist’s Redis down',
   (revocation) => {
+    const services = new TestServices();
     let redis: TestRedisServer;
-    const keys = new TestKeySet();
     let auth: ServiceProcess;
     let order: ServiceProcess;
     let cart: ServiceProcess;
 
     beforeAll(async () => {
-      redis = await TestRedisServer.start();
+      redis = await services.redis();
       const environment = { AUTH_REVOCATION: revocation };
-      auth = await startAuth(redis.url, keys, environment);
-      order = await startOrder(redis.url, auth, environment);
-      cart = await startCart('memory', order, auth, {
+      auth = await services.auth(environment);
+      order = await services.order(auth, environment);
+      cart = await services.cart('memory', order, auth, {
         ...environment,
         REDIS_URL: redis.url,
       });
     });
-    afterAll(async () => {
-      try {
-        await stopAll(cart, order, auth, redis);
-      } finally {
-        keys.remove();
-      }
-    });
+    afterAll(() => services.stop());
 
     const cartLogin = (accessToken: string) =>
       fetch(`${cart.url}/legacy-cart/login`, {

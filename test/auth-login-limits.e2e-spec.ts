@@ -1,6 +1,5 @@
-import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import { startAuth, stopAll, TestKeySet } from './support/services';
+import { TestServices } from './support/services';
 
 const PER_ADDRESS = 3;
 const PER_ACCOUNT = 8;
@@ -16,14 +15,11 @@ const USERS = ['carol', 'dave', 'erin', 'frank', 'grace']
  * the trusted proxy (the gateway's place) and its X-Forwarded-For names the client.
  */
 describe('POST /auth/login: per-account limit and trusted proxies', () => {
-  let redis: TestRedisServer;
-  let keys: TestKeySet;
+  const services = new TestServices();
   let behindLoopbackProxy: ServiceProcess;
   let behindOtherProxy: ServiceProcess;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
     const limits = {
       AUTH_USERS: USERS,
       AUTH_LOGIN_MAX_FAILURES: String(PER_ADDRESS),
@@ -31,15 +27,12 @@ describe('POST /auth/login: per-account limit and trusted proxies', () => {
       AUTH_LOGIN_ACCOUNT_BLOCK_SECONDS: String(ACCOUNT_BLOCK_SECONDS),
     };
     [behindLoopbackProxy, behindOtherProxy] = await Promise.all([
-      startAuth(redis.url, keys, limits),
+      services.auth(limits),
       // Only a proxy in 192.0.2.0/24 is trusted: the test client on loopback is not one.
-      startAuth(redis.url, keys, { ...limits, TRUST_PROXY: '192.0.2.0/24' }),
+      services.auth({ ...limits, TRUST_PROXY: '192.0.2.0/24' }),
     ]);
   });
-  afterAll(async () => {
-    await stopAll(behindLoopbackProxy, behindOtherProxy, redis);
-    keys.remove();
-  });
+  afterAll(() => services.stop());
 
   const login = (
     auth: ServiceProcess,

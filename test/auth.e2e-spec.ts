@@ -2,24 +2,19 @@ import { createPublicKey } from 'node:crypto';
 import { verify } from 'jsonwebtoken';
 import request from 'supertest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import { login, startAuth, stopAll, TestKeySet } from './support/services';
+import { login, type TestKeySet, TestServices } from './support/services';
 
 describe('auth: /auth/login, /auth/refresh, /auth/logout, JWKS', () => {
-  let redis: TestRedisServer;
+  const services = new TestServices();
   let keys: TestKeySet;
   let auth: ServiceProcess;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(redis.url, keys, { AUTH_LOGIN_MAX_FAILURES: '3' });
+    keys = services.keys;
+    auth = await services.auth({ AUTH_LOGIN_MAX_FAILURES: '3' });
   });
-  afterAll(async () => {
-    await stopAll(auth, redis);
-    keys.remove();
-  });
+  afterAll(() => services.stop());
 
   describe('POST /auth/login', () => {
     it('returns an RFC 6749 token pair with a 15-minute asymmetric access token', async () => {

@@ -1,17 +1,11 @@
 import { createClient } from 'redis';
-import { TestRedisServer } from './support/redis-server';
+import type { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  type Backend,
-  CartClient,
-  login,
-  startBackend,
-  startCart,
-} from './support/services';
+import { CartClient, login, TestServices } from './support/services';
 
 describe('cart: the coffee-counter conversation, checkout and concurrent updates', () => {
+  const services = new TestServices();
   let redis: TestRedisServer;
-  let backend: Backend;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let redisCarts: ServiceProcess[];
@@ -27,18 +21,15 @@ describe('cart: the coffee-counter conversation, checkout and concurrent updates
     }>;
 
   beforeAll(async () => {
-    backend = await startBackend();
-    ({ redis, auth, order } = backend);
+    ({ redis, auth, order } = await services.backend());
     redisCarts = await Promise.all([
-      startCart('redis', order, auth, { REDIS_URL: redis.url }),
-      startCart('redis', order, auth, { REDIS_URL: redis.url }),
+      services.cart('redis', order, auth),
+      services.cart('redis', order, auth),
     ]);
-    memoryCart = await startCart('memory', order, auth);
+    memoryCart = await services.cart('memory', order, auth);
     token = (await login(auth, 'bob')).access_token;
   });
-  afterAll(async () => {
-    await backend.stop(...redisCarts, memoryCart);
-  });
+  afterAll(() => services.stop());
 
   it('"two americanos" → "by card" → checkout: an order in the order service with the right total', async () => {
     const client = new CartClient(redisCarts[0].url, '/cart');

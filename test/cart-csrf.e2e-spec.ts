@@ -1,11 +1,5 @@
 import type { ServiceProcess } from './support/service-process';
-import {
-  type Backend,
-  CartClient,
-  login,
-  startBackend,
-  startCart,
-} from './support/services';
+import { CartClient, login, TestServices } from './support/services';
 
 /**
  * Cross-site request forgery against the cookie-authenticated cart: a page on another origin
@@ -15,7 +9,7 @@ import {
  * Origin / Sec-Fetch-Site says it came from elsewhere.
  */
 describe('cart: cross-site writes are refused (CSRF)', () => {
-  let backend: Backend;
+  const services = new TestServices();
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let redisCart: ServiceProcess;
@@ -40,17 +34,14 @@ describe('cart: cross-site writes are refused (CSRF)', () => {
   };
 
   beforeAll(async () => {
-    backend = await startBackend();
-    ({ auth, order } = backend);
+    ({ auth, order } = await services.backend());
     [redisCart, memoryCart] = await Promise.all([
-      startCart('redis', order, auth, { REDIS_URL: backend.redis.url }),
-      startCart('memory', order, auth),
+      services.cart('redis', order, auth),
+      services.cart('memory', order, auth),
     ]);
     token = (await login(auth)).access_token;
   });
-  afterAll(async () => {
-    await backend.stop(redisCart, memoryCart);
-  });
+  afterAll(() => services.stop());
 
   describe.each([
     ['/cart', () => redisCart],

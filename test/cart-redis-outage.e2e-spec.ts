@@ -1,13 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestRedisServer } from './support/redis-server';
+import type { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
 import {
-  type Backend,
   CartClient,
   type JsonResponse,
   login,
-  startBackend,
-  startCart,
+  TestServices,
 } from './support/services';
 
 /**
@@ -15,23 +13,20 @@ import {
  * stays up (liveness green), and it recovers on its own when Redis returns.
  */
 describe('cart with its Redis session store down', () => {
+  const services = new TestServices();
   let sessionRedis: TestRedisServer;
-  let backend: Backend;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let cart: ServiceProcess;
 
   beforeAll(async () => {
-    backend = await startBackend();
-    ({ auth, order } = backend);
-    sessionRedis = await TestRedisServer.start({ appendOnly: true });
-    cart = await startCart('redis', order, auth, {
+    ({ auth, order } = await services.backend());
+    sessionRedis = await services.startRedis({ appendOnly: true });
+    cart = await services.cart('redis', order, auth, {
       REDIS_URL: sessionRedis.url,
     });
   });
-  afterAll(async () => {
-    await backend.stop(cart, sessionRedis);
-  });
+  afterAll(() => services.stop());
 
   it('answers 503 within about a second, stays alive, and recovers when Redis is back', async () => {
     const client = new CartClient(cart.url, '/cart');

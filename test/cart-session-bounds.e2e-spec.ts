@@ -2,13 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { metricSample } from './support/metrics';
 import type { ServiceProcess } from './support/service-process';
-import {
-  type Backend,
-  CartClient,
-  login,
-  startBackend,
-  startCart,
-} from './support/services';
+import { CartClient, login, TestServices } from './support/services';
 
 const MAX_PER_USER = 3;
 
@@ -18,27 +12,22 @@ const MAX_PER_USER = 3;
  * the legacy cart forgets idle sessions instead of keeping every one until the pod dies.
  */
 describe('cart: bounded sessions', () => {
-  let backend: Backend;
+  const services = new TestServices();
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let alice: string;
   let bob: string;
-  const pods: ServiceProcess[] = [];
-  const cart = async (
+  const cart = (
     store: 'redis' | 'memory',
     environment: Record<string, string> = {},
-  ) => {
-    const pod = await startCart(store, order, auth, {
-      ...(store === 'redis' ? { REDIS_URL: backend.redis.url } : {}),
+  ) =>
+    services.cart(store, order, auth, {
       SESSION_MAX_PER_USER: String(MAX_PER_USER),
       ...environment,
     });
-    pods.push(pod);
-    return pod;
-  };
   /** The users of every session the Redis store holds. */
   const storedSessionUsers = async () => {
-    const client = createClient({ url: backend.redis.url });
+    const client = createClient({ url: (await services.redis()).url });
     await client.connect();
     const keys = await client.keys('sess:*');
     const values = keys.length ? await client.mGet(keys) : [];
@@ -47,16 +36,13 @@ describe('cart: bounded sessions', () => {
   };
 
   beforeAll(async () => {
-    backend = await startBackend();
-    ({ auth, order } = backend);
+    ({ auth, order } = await services.backend());
     [alice, bob] = await Promise.all([
       login(auth, 'alice').then((tokens) => tokens.access_token),
       login(auth, 'bob').then((tokens) => tokens.access_token),
     ]);
   });
-  afterAll(async () => {
-    await backend.stop(...pods);
-  });
+  afterAll(() => services.stop());
 
   describe.each([
     ['redis', '/cart'],

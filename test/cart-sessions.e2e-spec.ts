@@ -1,14 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
-import { TestRedisServer } from './support/redis-server';
+import type { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
 import {
-  type Backend,
   CartClient,
   login,
-  startBackend,
-  startCart,
   TEST_SESSION_SECRET,
+  TestServices,
 } from './support/services';
 
 /**
@@ -16,23 +14,15 @@ import {
  * (`cart-legacy`). Same code, different store, different fate when a pod dies.
  */
 describe('cart sessions: Redis store vs memory store', () => {
+  const services = new TestServices();
   let redis: TestRedisServer;
-  let backend: Backend;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let token: string;
-  const carts: ServiceProcess[] = [];
-  const cart = async (
+  const cart = (
     store: 'redis' | 'memory',
     environment: Record<string, string> = {},
-  ) => {
-    const started = await startCart(store, order, auth, {
-      ...(store === 'redis' ? { REDIS_URL: redis.url } : {}),
-      ...environment,
-    });
-    carts.push(started);
-    return started;
-  };
+  ) => services.cart(store, order, auth, environment);
   const sessionKeys = async () => {
     const client = createClient({ url: redis.url });
     await client.connect();
@@ -42,13 +32,10 @@ describe('cart sessions: Redis store vs memory store', () => {
   };
 
   beforeAll(async () => {
-    backend = await startBackend();
-    ({ redis, auth, order } = backend);
+    ({ redis, auth, order } = await services.backend());
     token = (await login(auth)).access_token;
   });
-  afterAll(async () => {
-    await backend.stop(...carts);
-  });
+  afterAll(() => services.stop());
 
   it('Redis store: a session created on one replica is readable on another', async () => {
     const [a, b] = await Promise.all([cart('redis'), cart('redis')]);

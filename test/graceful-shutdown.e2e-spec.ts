@@ -5,7 +5,7 @@ import {
 } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceProcess } from './support/service-process';
-import { type Backend, login, startBackend } from './support/services';
+import { login, TestServices } from './support/services';
 
 const DRAIN_MS = 1500;
 
@@ -14,21 +14,18 @@ const DRAIN_MS = 1500;
  * drain delay, a request in flight completes, then the process exits 0.
  */
 describe('graceful shutdown on a real SIGTERM', () => {
-  let backend: Backend;
+  const services = new TestServices();
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let token: string;
 
   beforeAll(async () => {
-    backend = await startBackend({
+    ({ auth, order } = await services.backend({
       orderEnvironment: { SHUTDOWN_DRAIN_MS: String(DRAIN_MS) },
-    });
-    ({ auth, order } = backend);
+    }));
     token = (await login(auth)).access_token;
   });
-  afterAll(async () => {
-    await backend.stop();
-  });
+  afterAll(() => services.stop());
 
   it('completes an in-flight POST /orders, turns readiness 503 and exits 0', async () => {
     const body = JSON.stringify({

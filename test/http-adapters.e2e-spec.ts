@@ -1,12 +1,6 @@
-import { TestRedisServer } from './support/redis-server';
+import type { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  login,
-  startAuth,
-  startOrder,
-  stopAll,
-  TestKeySet,
-} from './support/services';
+import { login, startOrder, TestServices } from './support/services';
 
 /**
  * One order build on both Nest adapters (HTTP_ADAPTER, the bench's switch): Fastify by default,
@@ -14,24 +8,23 @@ import {
  * every request below gets the same status, body and conventional headers from both.
  */
 describe('order on Fastify and on Express answers alike', () => {
+  const services = new TestServices();
   let redis: TestRedisServer;
-  let keys: TestKeySet;
   let auth: ServiceProcess;
   let onFastify: ServiceProcess;
   let onExpress: ServiceProcess;
   let bearer: string;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(redis.url, keys);
+    redis = await services.redis();
+    auth = await services.auth();
     [onFastify, onExpress] = await Promise.all([
-      startOrder(redis.url, auth),
-      startOrder(redis.url, auth, { HTTP_ADAPTER: 'express' }),
+      services.order(auth),
+      services.order(auth, { HTTP_ADAPTER: 'express' }),
     ]);
     bearer = `Bearer ${(await login(auth, 'alice')).access_token}`;
   });
-  afterAll(() => stopAll(onFastify, onExpress, auth, redis));
+  afterAll(() => services.stop());
 
   it('order and auth run on Fastify by default, order on Express when asked', () => {
     expect(onFastify.output.join('')).toMatch(/HTTP adapter: fastify/);

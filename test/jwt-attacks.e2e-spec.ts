@@ -8,16 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, decodeJwt } from 'jose';
 import request from 'supertest';
-import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  login,
-  startAuth,
-  startOrder,
-  stopAll,
-  TestKeySet,
-  TEST_ISSUER,
-} from './support/services';
+import { login, TEST_ISSUER, TestServices } from './support/services';
 
 const base64url = (value: object | string) =>
   Buffer.from(
@@ -29,8 +21,7 @@ const base64url = (value: object | string) =>
  * by one specific check; remove that check and its row lets the forged token through.
  */
 describe('order rejects forged and misused bearer tokens with 401 (the JWT attack matrix)', () => {
-  let redis: TestRedisServer;
-  let keys: TestKeySet;
+  const services = new TestServices();
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let realKey: KeyObject;
@@ -54,22 +45,15 @@ describe('order rejects forged and misused bearer tokens with 401 (the JWT attac
   });
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    kid = keys.kids[0];
+    kid = services.keys.kids[0];
     realKey = createPrivateKey(
-      readFileSync(join(keys.directory, `${kid}.pem`)),
+      readFileSync(join(services.keys.directory, `${kid}.pem`)),
     );
-    auth = await startAuth(redis.url, keys);
-    order = await startOrder(redis.url, auth, {
-      AUTH_CLOCK_TOLERANCE_SECONDS: '5',
-    });
+    auth = await services.auth();
+    order = await services.order(auth, { AUTH_CLOCK_TOLERANCE_SECONDS: '5' });
     valid = await login(auth);
   });
-  afterAll(async () => {
-    await stopAll(order, auth, redis);
-    keys.remove();
-  });
+  afterAll(() => services.stop());
 
   const expectRejected = async (token: string | undefined, reason?: RegExp) => {
     const call = request(order.url).get('/orders');

@@ -1,29 +1,20 @@
 import request from 'supertest';
 import { metricSample } from './support/metrics';
 import type { ServiceProcess } from './support/service-process';
-import {
-  type Backend,
-  CartClient,
-  login,
-  startBackend,
-  startCart,
-} from './support/services';
+import { CartClient, login, TestServices } from './support/services';
 
 describe('observability: /metrics tells the story in numbers', () => {
-  let backend: Backend;
+  const services = new TestServices();
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let legacy: ServiceProcess | undefined;
   let token: string;
 
   beforeAll(async () => {
-    backend = await startBackend();
-    ({ auth, order } = backend);
+    ({ auth, order } = await services.backend());
     token = (await login(auth)).access_token;
   });
-  afterAll(async () => {
-    await backend.stop(legacy);
-  });
+  afterAll(() => services.stop());
 
   it('serves Prometheus text with process metrics and the pod and app as labels', async () => {
     const response = await request(order.url).get('/metrics').expect(200);
@@ -92,14 +83,14 @@ describe('observability: /metrics tells the story in numbers', () => {
   });
 
   it('counts sessions created, and sessions missing after the memory store died with its pod', async () => {
-    legacy = await startCart('memory', order, auth);
+    legacy = await services.cart('memory', order, auth);
     const client = new CartClient(legacy.url, '/legacy-cart');
     await client.login(token);
     expect(
       await metricSample(legacy, 'sessions_created_total', { store: 'memory' }),
     ).toBe(1);
     await legacy.stop('SIGKILL');
-    legacy = await startCart('memory', order, auth, {
+    legacy = await services.cart('memory', order, auth, {
       PORT: String(legacy.port),
     });
     expect((await client.show()).status).toBe(401);

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestRedisServer } from './support/redis-server';
+import type { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  type Backend,
-  login,
-  startBackend,
-  startOrder,
-} from './support/services';
+import { type Backend, login, TestServices } from './support/services';
 
 const americano = { items: [{ sku: 'americano', qty: 1 }], payment: 'card' };
 
@@ -18,20 +13,19 @@ const americano = { items: [{ sku: 'americano', qty: 1 }], payment: 'card' };
  * inside a request besides the access line, and both must name its request id.
  */
 describe('order and auth with their Redis hung or down', () => {
+  const services = new TestServices();
   let backend: Backend;
   let orderRedis: TestRedisServer;
   let order: ServiceProcess;
   let bearer: string;
 
   beforeAll(async () => {
-    backend = await startBackend();
-    orderRedis = await TestRedisServer.start({ appendOnly: true });
-    order = await startOrder(orderRedis.url, backend.auth);
+    backend = await services.backend();
+    orderRedis = await services.startRedis({ appendOnly: true });
+    order = await services.order(backend.auth, {}, { redis: orderRedis });
     bearer = `Bearer ${(await login(backend.auth)).access_token}`;
   });
-  afterAll(async () => {
-    await backend.stop(order, orderRedis);
-  });
+  afterAll(() => services.stop());
 
   const call = (method: 'GET' | 'POST', requestId?: string) =>
     fetch(`${order.url}/orders`, {

@@ -2,13 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  login,
-  startAuth,
-  startOrder,
-  stopAll,
-  TestKeySet,
-} from './support/services';
+import { login, startOrder, stopAll, TestServices } from './support/services';
 
 const americano = { items: [{ sku: 'americano', qty: 1 }], payment: 'card' };
 const RACE_TRIALS = 10;
@@ -25,10 +19,9 @@ const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', ...RACERS];
  * Order has a Redis of its own here, so "every key has a TTL" is about order's keys only.
  */
 describe('order: bounds on what one token can make Redis hold', () => {
-  let authRedis: TestRedisServer;
+  const services = new TestServices();
   let orderRedis: TestRedisServer;
   let store: ReturnType<typeof createClient>;
-  let keys: TestKeySet;
   let auth: ServiceProcess;
   /** Two replicas, 5 orders per user per 2 s. */
   let limited: ServiceProcess[];
@@ -37,28 +30,33 @@ describe('order: bounds on what one token can make Redis hold', () => {
   const tokens = new Map<string, string>();
 
   beforeAll(async () => {
-    [authRedis, orderRedis] = await Promise.all([
-      TestRedisServer.start(),
-      TestRedisServer.start(),
-    ]);
-    keys = new TestKeySet();
-    auth = await startAuth(authRedis.url, keys, {
+    // auth on the block's Redis (services.redis()), order on one of its own.
+    orderRedis = await services.startRedis();
+    auth = await services.auth({
       AUTH_USERS: USERS.map((name) => `${name}:${name}-password`).join(','),
     });
     limited = await Promise.all(
       [0, 1].map(() =>
-        startOrder(orderRedis.url, auth, {
-          ORDER_RATE_LIMIT_MAX_ORDERS: '5',
-          ORDER_RATE_LIMIT_WINDOW_SECONDS: '2',
-        }),
+        services.order(
+          auth,
+          {
+            ORDER_RATE_LIMIT_MAX_ORDERS: '5',
+            ORDER_RATE_LIMIT_WINDOW_SECONDS: '2',
+          },
+          { redis: orderRedis },
+        ),
       ),
     );
-    bounded = await startOrder(orderRedis.url, auth, {
-      ORDER_RATE_LIMIT_MAX_ORDERS: '1000',
-      ORDER_HISTORY_LIMIT: '5',
-      ORDER_IDEMPOTENCY_TTL_SECONDS: '120',
-      ORDER_RETENTION_SECONDS: '600',
-    });
+    bounded = await services.order(
+      auth,
+      {
+        ORDER_RATE_LIMIT_MAX_ORDERS: '1000',
+        ORDER_HISTORY_LIMIT: '5',
+        ORDER_IDEMPOTENCY_TTL_SECONDS: '120',
+        ORDER_RETENTION_SECONDS: '600',
+      },
+      { redis: orderRedis },
+    );
     for (const name of USERS)
       tokens.set(name, (await login(auth, name)).access_token);
     store = createClient({ url: orderRedis.url });
@@ -66,8 +64,7 @@ describe('order: bounds on what one token can make Redis hold', () => {
   });
   afterAll(async () => {
     await store?.close();
-    await stopAll(...(limited ?? []), bounded, auth, orderRedis, authRedis);
-    keys.remove();
+    await services.stop();
   });
 
   const place = (

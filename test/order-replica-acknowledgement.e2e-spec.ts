@@ -6,13 +6,7 @@ import {
   withRedis,
 } from './support/redis-replication';
 import type { ServiceProcess } from './support/service-process';
-import {
-  login,
-  startAuth,
-  startOrder,
-  stopAll,
-  TestKeySet,
-} from './support/services';
+import { login, startOrder, stopAll, TestServices } from './support/services';
 
 /**
  * "Acknowledged means durable": with ORDER_WAIT_REPLICAS, POST /orders answers 201 only once
@@ -82,22 +76,16 @@ function storedOrder(server: TestRedisServer, id: string) {
 }
 
 describe('order: acknowledged means durable (ORDER_WAIT_REPLICAS, Redis WAIT)', () => {
-  let authRedis: TestRedisServer;
-  let keys: TestKeySet;
+  /** auth on a Redis of its own: these tests kill and promote the orders' Redis, not auth's. */
+  const authServices = new TestServices();
   let auth: ServiceProcess;
   let token: string;
 
   beforeAll(async () => {
-    // auth on a Redis of its own: these tests kill and promote the orders' Redis, not auth's.
-    authRedis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(authRedis.url, keys);
+    auth = await authServices.auth();
     token = (await login(auth, 'alice')).access_token;
   });
-  afterAll(async () => {
-    await stopAll(auth, authRedis);
-    keys.remove();
-  });
+  afterAll(() => authServices.stop());
 
   describe('a primary and one replica, ORDER_WAIT_REPLICAS=1', () => {
     let primary: TestRedisServer;

@@ -1,13 +1,6 @@
 import request from 'supertest';
-import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  login,
-  startAuth,
-  startOrder,
-  stopAll,
-  TestKeySet,
-} from './support/services';
+import { login, TestServices } from './support/services';
 
 const twoAmericanosByCard = {
   items: [{ sku: 'americano', qty: 2 }],
@@ -15,28 +8,22 @@ const twoAmericanosByCard = {
 };
 
 describe('order: stateless ordering with a bearer token and the whole order in each request', () => {
-  let redis: TestRedisServer;
-  let keys: TestKeySet;
+  const services = new TestServices();
   let auth: ServiceProcess;
   let orderReplicas: ServiceProcess[];
   let alice: string;
   let bob: string;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(redis.url, keys);
+    auth = await services.auth();
     orderReplicas = await Promise.all([
-      startOrder(redis.url, auth),
-      startOrder(redis.url, auth),
+      services.order(auth),
+      services.order(auth),
     ]);
     alice = `Bearer ${(await login(auth, 'alice')).access_token}`;
     bob = `Bearer ${(await login(auth, 'bob')).access_token}`;
   });
-  afterAll(async () => {
-    await stopAll(...orderReplicas, auth, redis);
-    keys.remove();
-  });
+  afterAll(() => services.stop());
 
   const [first, second] = [0, 1].map((index) => () => orderReplicas[index].url);
 

@@ -5,15 +5,7 @@ import {
   TestRedisSentinelGroup,
 } from './support/redis-sentinel';
 import { ServiceProcess } from './support/service-process';
-import {
-  CartClient,
-  login,
-  startAuth,
-  startCart,
-  startOrder,
-  stopAll,
-  TestKeySet,
-} from './support/services';
+import { CartClient, login, TestServices } from './support/services';
 
 const americano = { items: [{ sku: 'americano', qty: 1 }], payment: 'card' };
 /** Sentinel: 1 s to judge the primary down, then a vote and a promotion; the rest is margin. */
@@ -26,34 +18,29 @@ const RECOVERY_BOUND_MS = 15_000;
  * use it: such a client stays down after the kill (this spec's failure before Sentinel support).
  */
 describe('services through Redis Sentinel follow a failover', () => {
+  const services = new TestServices();
   let group: TestRedisSentinelGroup;
-  let keys: TestKeySet;
   let auth: ServiceProcess;
   let order: ServiceProcess;
   let cart: ServiceProcess;
 
   beforeAll(async () => {
-    group = await TestRedisSentinelGroup.start({ replicas: 1, sentinels: 3 });
+    group = await services.track(
+      TestRedisSentinelGroup.start({ replicas: 1, sentinels: 3 }),
+    );
     const through = {
       REDIS_SENTINELS: group.sentinels,
       REDIS_SENTINEL_NAME: TEST_SENTINEL_NAME,
     };
     const firstPrimary = `redis://127.0.0.1:${await group.primaryPort()}`;
-    keys = new TestKeySet();
-    auth = await startAuth(firstPrimary, keys, through);
-    order = await startOrder(firstPrimary, auth, through);
-    cart = await startCart('redis', order, auth, {
+    auth = await services.auth(through, { redis: firstPrimary });
+    order = await services.order(auth, through, { redis: firstPrimary });
+    cart = await services.cart('redis', order, auth, {
       REDIS_URL: firstPrimary,
       ...through,
     });
   });
-  afterAll(async () => {
-    try {
-      await stopAll(cart, order, auth, group);
-    } finally {
-      keys.remove();
-    }
-  });
+  afterAll(() => services.stop());
 
   /** Repeats `attempt` until it answers `status`; resolves to how long that took. */
   async function untilStatus(

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import { login, startAuth, stopAll, TestKeySet } from './support/services';
+import { login, TestServices } from './support/services';
 
 const TRIALS = 50;
 
@@ -49,22 +48,13 @@ async function logout(
  * HTTP, against two auth replicas sharing one Redis (each racing request goes to another one).
  */
 describe('auth: a refresh-token family, once revoked, never refreshes again', () => {
-  let redis: TestRedisServer;
-  let keys: TestKeySet;
+  const services = new TestServices();
   let replicas: [ServiceProcess, ServiceProcess];
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    replicas = await Promise.all([
-      startAuth(redis.url, keys),
-      startAuth(redis.url, keys),
-    ]);
+    replicas = await Promise.all([services.auth(), services.auth()]);
   });
-  afterAll(async () => {
-    await stopAll(...(replicas ?? []), redis);
-    keys.remove();
-  });
+  afterAll(() => services.stop());
 
   /** Successors handed out in a trial that still refresh once the race is over. */
   async function survivorsAmong(answers: RefreshAnswer[]): Promise<number> {
@@ -138,21 +128,15 @@ describe('auth: a refresh-token family, once revoked, never refreshes again', ()
 
 describe('auth: AUTH_REFRESH_FAMILY_MAX_SECONDS bounds a family however often it rotates', () => {
   const FAMILY_MAX_SECONDS = 3;
-  let redis: TestRedisServer;
-  let keys: TestKeySet;
+  const services = new TestServices();
   let auth: ServiceProcess;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    keys = new TestKeySet();
-    auth = await startAuth(redis.url, keys, {
+    auth = await services.auth({
       AUTH_REFRESH_FAMILY_MAX_SECONDS: String(FAMILY_MAX_SECONDS),
     });
   });
-  afterAll(async () => {
-    await stopAll(auth, redis);
-    keys.remove();
-  });
+  afterAll(() => services.stop());
 
   it('rotating within the lifetime works; past it the latest successor is refused', async () => {
     const startedAt = Date.now();
@@ -181,15 +165,15 @@ describe('auth: AUTH_REFRESH_FAMILY_MAX_SECONDS bounds a family however often it
 
   it('refuses a family lifetime that is not a positive whole number of seconds', async () => {
     // A process that starts anyway is stopped here: it must not outlive the test.
-    const outcome = await startAuth(redis.url, keys, {
-      AUTH_REFRESH_FAMILY_MAX_SECONDS: '0',
-    }).then(
-      async (started) => {
-        await started.stop();
-        return 'started';
-      },
-      (error: Error) => error.message,
-    );
+    const outcome = await services
+      .auth({ AUTH_REFRESH_FAMILY_MAX_SECONDS: '0' })
+      .then(
+        async (started) => {
+          await started.stop();
+          return 'started';
+        },
+        (error: Error) => error.message,
+      );
     expect(outcome).toMatch(
       /auth: cannot start: .*AUTH_REFRESH_FAMILY_MAX_SECONDS/,
     );

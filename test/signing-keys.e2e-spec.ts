@@ -1,43 +1,22 @@
 import request from 'supertest';
 import { decodeProtectedHeader } from 'jose';
-import { TestRedisServer } from './support/redis-server';
 import type { ServiceProcess } from './support/service-process';
-import {
-  login,
-  startAuth,
-  startOrder,
-  stopAll,
-  TestKeySet,
-} from './support/services';
+import { login, TestServices } from './support/services';
 
 const orders = (order: ServiceProcess, token: string) =>
   request(order.url).get('/orders').set('authorization', `Bearer ${token}`);
 
 describe('signing keys across replicas: shared key set, per-pod keys, rotation', () => {
-  let redis: TestRedisServer;
-  const started: ServiceProcess[] = [];
-  const keySets: TestKeySet[] = [];
-  const track = async (service: Promise<ServiceProcess>) => {
-    started.push(await service);
-    return started[started.length - 1];
-  };
-
-  beforeAll(async () => {
-    redis = await TestRedisServer.start();
-  });
-  afterAll(async () => {
-    await stopAll(...started, redis);
-    keySets.forEach((keys) => keys.remove());
-  });
+  const services = new TestServices();
+  afterAll(() => services.stop());
 
   it('AUTH_KEY_MODE=shared: a token from one auth process verifies at an order process that only knows the other', async () => {
-    const keys = new TestKeySet('ES256');
-    keySets.push(keys);
+    const keys = services.newKeySet('ES256');
     const [authA, authB] = await Promise.all([
-      track(startAuth(redis.url, keys)),
-      track(startAuth(redis.url, keys)),
+      services.auth({}, { keys }),
+      services.auth({}, { keys }),
     ]);
-    const order = await track(startOrder(redis.url, authA));
+    const order = await services.order(authA);
     const fromB = await login(authB);
     expect(decodeProtectedHeader(fromB.access_token).alg).toBe('ES256');
     await orders(order, fromB.access_token).expect(200);
@@ -45,10 +24,10 @@ describe('signing keys across replicas: shared key set, per-pod keys, rotation',
 
   it("AUTH_KEY_MODE=per-pod: each replica signs with its own key; the other replica's tokens fail", async () => {
     const [authA, authB] = await Promise.all([
-      track(startAuth(redis.url, undefined)),
-      track(startAuth(redis.url, undefined)),
+      services.auth({}, { keys: 'per-pod' }),
+      services.auth({}, { keys: 'per-pod' }),
     ]);
-    const order = await track(startOrder(redis.url, authA));
+    const order = await services.order(authA);
     const fromA = await login(authA);
     const fromB = await login(authB);
     expect(decodeProtectedHeader(fromA.access_token).kid).not.toBe(
@@ -60,24 +39,21 @@ describe('signing keys across replicas: shared key set, per-pod keys, rotation',
   });
 
   it('rotation: after AUTH_ACTIVE_KID moves to a new key, tokens of the old key keep verifying', async () => {
-    const keys = new TestKeySet();
-    keySets.push(keys);
+    const keys = services.newKeySet();
     const [oldKid] = keys.kids;
-    const authBefore = await track(startAuth(redis.url, keys));
-    const order = await track(
-      startOrder(redis.url, authBefore, { AUTH_JWKS_COOLDOWN_SECONDS: '0' }),
-    );
+    const authBefore = await services.auth({}, { keys });
+    const order = await services.order(authBefore, {
+      AUTH_JWKS_COOLDOWN_SECONDS: '0',
+    });
     const oldToken = (await login(authBefore)).access_token;
     await orders(order, oldToken).expect(200);
 
     // Rotate: publish a second key and make it the active one; restart auth on the same port.
     const newKid = keys.add('ES256');
     await authBefore.stop();
-    const authAfter = await track(
-      startAuth(redis.url, keys, {
-        PORT: String(authBefore.port),
-        AUTH_ACTIVE_KID: newKid,
-      }),
+    const authAfter = await services.auth(
+      { PORT: String(authBefore.port), AUTH_ACTIVE_KID: newKid },
+      { keys },
     );
     const jwks = await request(authAfter.url)
       .get('/auth/.well-known/jwks.json')
@@ -93,10 +69,9 @@ describe('signing keys across replicas: shared key set, per-pod keys, rotation',
   });
 
   it('refuses to start with several keys and no AUTH_ACTIVE_KID, naming the variable', async () => {
-    const keys = new TestKeySet();
-    keySets.push(keys);
+    const keys = services.newKeySet();
     keys.add();
-    const auth = startAuth(redis.url, keys);
+    const auth = services.auth({}, { keys });
     await expect(auth).rejects.toThrow(
       /AUTH_ACTIVE_KID: required when several keys/,
     );

@@ -46,6 +46,14 @@ export function startAuth(
   });
 }
 
+/** What order and cart need to verify the tokens of this auth process. */
+function verifierOf(auth: ServiceProcess): Record<string, string> {
+  return {
+    AUTH_ISSUER: TEST_ISSUER,
+    AUTH_JWKS_URL: `${auth.url}/auth/.well-known/jwks.json`,
+  };
+}
+
 export function startOrder(
   redisUrl: string,
   auth: ServiceProcess,
@@ -53,43 +61,148 @@ export function startOrder(
 ): Promise<ServiceProcess> {
   return ServiceProcess.start('order', {
     REDIS_URL: redisUrl,
-    AUTH_ISSUER: TEST_ISSUER,
-    AUTH_JWKS_URL: `${auth.url}/auth/.well-known/jwks.json`,
+    ...verifierOf(auth),
     ...environment,
   });
 }
 
-/**
- * What most specs stand on: a Redis of their own, auth with a signing key set of its own, and
- * order verifying auth's tokens. `stop(...more)` stops those and the spec's own services, scans
- * every log for secrets (stopAll) and removes the keys.
- */
+export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef';
+
+export function startCart(
+  store: 'redis' | 'memory',
+  order: ServiceProcess,
+  auth: ServiceProcess,
+  environment: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  return ServiceProcess.start('cart', {
+    SESSION_STORE: store,
+    SESSION_SECRETS: TEST_SESSION_SECRET,
+    ...verifierOf(auth),
+    ORDER_URL: order.url,
+    ...environment,
+  });
+}
+
+type Stoppable = { stop(): Promise<unknown> };
+
+/** What most specs stand on (`TestServices.backend()`). */
 export interface Backend {
   redis: TestRedisServer;
   auth: ServiceProcess;
   order: ServiceProcess;
-  stop(...more: Array<{ stop(): Promise<unknown> } | undefined>): Promise<void>;
 }
 
-export async function startBackend(
-  options: { orderEnvironment?: Record<string, string> } = {},
-): Promise<Backend> {
-  const redis = await TestRedisServer.start();
-  const keys = new TestKeySet();
-  const auth = await startAuth(redis.url, keys);
-  const order = await startOrder(redis.url, auth, options.orderEnvironment);
-  return {
-    redis,
-    auth,
-    order,
-    async stop(...more) {
-      try {
-        await stopAll(...more, order, auth, redis);
-      } finally {
-        keys.remove();
-      }
-    },
-  };
+/** Which Redis a service uses and, for auth, which signing keys. */
+export interface Placement {
+  /** Default: the block's Redis (`redis()`). */
+  redis?: TestRedisServer | string;
+  /** Default: the block's key set (`keys`); `'per-pod'`: AUTH_KEY_MODE=per-pod. */
+  keys?: TestKeySet | 'per-pod';
+}
+
+/**
+ * What one describe block stands on, started on free ports and remembered: a Redis of its own
+ * (`redis()`, started on first use; `startRedis()` for more), a signing key set of its own
+ * (`keys`), auth, order and cart processes verifying that key set. `stop()` (the block's
+ * afterAll) stops every one of them by pid, scans the services' logs for secrets (stopAll) and
+ * removes the key sets, also when a beforeAll failed half-way.
+ */
+export class TestServices {
+  private readonly started: Stoppable[] = [];
+  private readonly keySets: TestKeySet[] = [];
+  private ownRedis?: Promise<TestRedisServer>;
+  private ownKeys?: TestKeySet;
+
+  /** The Redis auth, order and cart use unless told otherwise. */
+  redis(): Promise<TestRedisServer> {
+    return (this.ownRedis ??= this.startRedis());
+  }
+
+  /** Another Redis of the block's own (order's apart from auth's, one a test kills, ...). */
+  startRedis(
+    options?: Parameters<typeof TestRedisServer.start>[0],
+  ): Promise<TestRedisServer> {
+    return this.track(TestRedisServer.start(options));
+  }
+
+  /** The key set auth signs with unless told otherwise. */
+  get keys(): TestKeySet {
+    return (this.ownKeys ??= this.newKeySet());
+  }
+
+  newKeySet(algorithm?: 'ES256' | 'RS256'): TestKeySet {
+    const keys = new TestKeySet(algorithm);
+    this.keySets.push(keys);
+    return keys;
+  }
+
+  async auth(
+    environment: Record<string, string> = {},
+    { redis, keys = this.keys }: Placement = {},
+  ): Promise<ServiceProcess> {
+    return this.track(
+      startAuth(
+        await this.urlOf(redis),
+        keys === 'per-pod' ? undefined : keys,
+        environment,
+      ),
+    );
+  }
+
+  async order(
+    auth: ServiceProcess,
+    environment: Record<string, string> = {},
+    { redis }: Pick<Placement, 'redis'> = {},
+  ): Promise<ServiceProcess> {
+    return this.track(startOrder(await this.urlOf(redis), auth, environment));
+  }
+
+  /** A cart with the Redis store keeps its sessions in the block's Redis unless REDIS_URL is given. */
+  async cart(
+    store: 'redis' | 'memory',
+    order: ServiceProcess,
+    auth: ServiceProcess,
+    environment: Record<string, string> = {},
+  ): Promise<ServiceProcess> {
+    return this.track(
+      startCart(store, order, auth, {
+        ...(store === 'redis' && !environment.REDIS_URL
+          ? { REDIS_URL: await this.urlOf() }
+          : {}),
+        ...environment,
+      }),
+    );
+  }
+
+  /** The usual three: the block's Redis, auth on the block's keys, order verifying auth's tokens. */
+  async backend(
+    options: { orderEnvironment?: Record<string, string> } = {},
+  ): Promise<Backend> {
+    const redis = await this.redis();
+    const auth = await this.auth();
+    const order = await this.order(auth, options.orderEnvironment);
+    return { redis, auth, order };
+  }
+
+  /** Remembers what a spec started itself, so that stop() stops it too. */
+  async track<T extends Stoppable>(service: T | Promise<T>): Promise<T> {
+    const started = await service;
+    this.started.push(started);
+    return started;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await stopAll(...this.started);
+    } finally {
+      this.keySets.forEach((keys) => keys.remove());
+    }
+  }
+
+  private async urlOf(redis?: TestRedisServer | string): Promise<string> {
+    if (typeof redis === 'string') return redis;
+    return (redis ?? (await this.redis())).url;
+  }
 }
 
 export async function login(
@@ -115,9 +228,7 @@ export async function login(
  * Stops what a spec started (every afterAll calls this), then checks every service process's
  * captured log for tokens, session cookies and test passwords: no spec may leave a secret in a log.
  */
-export async function stopAll(
-  ...services: Array<{ stop(): Promise<unknown> } | undefined>
-) {
+export async function stopAll(...services: Array<Stoppable | undefined>) {
   await Promise.all(services.map((service) => service?.stop()));
   const leaks = services
     .filter(
@@ -130,24 +241,6 @@ export async function stopAll(
     );
   if (leaks.length)
     throw new Error(`secrets in service logs:\n${leaks.join('\n')}`);
-}
-
-export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef';
-
-export function startCart(
-  store: 'redis' | 'memory',
-  order: ServiceProcess,
-  auth: ServiceProcess,
-  environment: Record<string, string> = {},
-): Promise<ServiceProcess> {
-  return ServiceProcess.start('cart', {
-    SESSION_STORE: store,
-    SESSION_SECRETS: TEST_SESSION_SECRET,
-    AUTH_ISSUER: TEST_ISSUER,
-    AUTH_JWKS_URL: `${auth.url}/auth/.well-known/jwks.json`,
-    ORDER_URL: order.url,
-    ...environment,
-  });
 }
 
 /** Test responses are read as loosely typed JSON; each assertion states the shape it expects. */
