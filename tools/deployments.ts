@@ -102,6 +102,15 @@ export const CARTS: ReadonlyArray<{ app: CartApp; prefix: CartPrefix }> =
     prefix: deployment.prefixes[0],
   }));
 
+/** One value per cart, keyed by where it is served: `{ '/cart': value(cart), '/legacy-cart': … }`. */
+export function perCart<T>(
+  value: (cart: (typeof CARTS)[number]) => T,
+): Record<CartPrefix, T> {
+  return Object.fromEntries(
+    CARTS.map((cart) => [cart.prefix, value(cart)]),
+  ) as Record<CartPrefix, T>;
+}
+
 export function isCartApp(app: string): app is CartApp {
   return CARTS.some((cart) => cart.app === app);
 }

@@ -226,7 +226,7 @@ async function main(processes: OwnProcesses): Promise<void> {
   );
 
   progress(
-    'booting the stack (Redis, auth, order, cart, cart-legacy ×1, gateway)',
+    `booting the stack (Redis, ${DEPLOYMENT_NAMES.join(', ')} ×1, gateway)`,
   );
   // --rows a,b: only those rows (the bare-Nest reference with them), `conversation` and/or
   // `startup` — e.g. to rerun one while tuning. Without --rows: everything.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ExperimentReport } from '../experiment/report';
 import type { Row } from '../experiment/runner';
+import type { RowApp } from '../experiment/scenarios';
 import type { BenchReport } from '../bench/report';
 import {
   conversationClaims,
@@ -55,7 +56,7 @@ describe('podKillClaims', () => {
     failedUsers: 0,
     maxFailuresPerUser: 0,
   });
-  const row = (app: string, extra: Partial<Row>): Row =>
+  const row = (app: RowApp, extra: Partial<Row>): Row =>
     ({
       app,
       scenario: 'delete-pod',

@@ -1,6 +1,7 @@
 import type { BenchReport } from '../bench/report';
 import type { ExperimentReport } from '../experiment/report';
 import type { Row } from '../experiment/runner';
+import type { RowApp } from '../experiment/scenarios';
 
 /**
  * The README's story makes claims; each one here is read off a report, so the number beside a
@@ -16,7 +17,7 @@ export interface MeasuredClaim {
 
 export class MissingMeasurement extends Error {}
 
-function row(report: ExperimentReport, scenario: string, app: string): Row {
+function row(report: ExperimentReport, scenario: string, app: RowApp): Row {
   const found = report.rows.find(
     (candidate) => candidate.scenario === scenario && candidate.app === app,
   );

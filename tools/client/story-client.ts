@@ -1,4 +1,5 @@
 import type { TokenResponse } from '@app/contracts';
+import { perCart, type CartPrefix } from '../deployments';
 import type { WireBytes, WireClient } from './wire-bytes';
 
 export interface StoryResponse<T = unknown> {
@@ -12,8 +13,6 @@ export interface StoryResponse<T = unknown> {
   wire?: WireBytes;
 }
 
-export type CartPrefix = '/cart' | '/legacy-cart';
-
 /**
  * One user of the coffee shop, through the entry point: logs in, orders statelessly, and keeps
  * a session cookie per cart (and the gateway's affinity cookie) like a browser. Shared by the
@@ -22,10 +21,7 @@ export type CartPrefix = '/cart' | '/legacy-cart';
  */
 export class StoryUser {
   tokens?: TokenResponse;
-  readonly cookies: Record<CartPrefix, string[]> = {
-    '/cart': [],
-    '/legacy-cart': [],
-  };
+  readonly cookies: Record<CartPrefix, string[]> = perCart(() => []);
 
   constructor(
     readonly baseUrl: string,

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import {
+  DEPLOYMENT_NAMES,
+  isDeploymentName,
+  type DeploymentName,
+} from '../deployments';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import { LocalDriver } from '../drivers/local-driver';
 import { jsonObjectBody, LabHttpError, labUrlOf } from '../lab/lab-request';
@@ -13,10 +18,8 @@ import { DemoUser } from './demo-user';
 import { PerSecondCounter } from './per-second-counter';
 import { MAX_VIRTUAL_USERS, VirtualUserLoad } from './virtual-user-load';
 
-/** The apps with a column, a chart and a place in "kill one of each", in the story's order. */
-export /** The most replicas the dashboard's "Scale out" asks for (the lab API takes up to 20). */
+/** The most replicas the dashboard's "Scale out" asks for (the lab API takes up to 20). */
 const MAX_REPLICAS = 10;
-const DASHBOARD_APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
 const DEFAULT_VIRTUAL_USERS = 4;
 const MAX_GRACE_SECONDS = 300;
 const UI_DIRECTORY = join(__dirname, 'ui');
@@ -264,15 +267,12 @@ export class Dashboard implements LabExtension {
   }
 
   /** The app a deploy or a scale names: one of the story's Deployments (never Redis). */
-  private deploymentOf(body: Record<string, unknown>): string {
+  private deploymentOf(body: Record<string, unknown>): DeploymentName {
     const { app } = body;
-    if (
-      typeof app !== 'string' ||
-      !(DASHBOARD_APPS as readonly string[]).includes(app)
-    )
+    if (typeof app !== 'string' || !isDeploymentName(app))
       throw new LabHttpError(
         400,
-        `app must be one of ${DASHBOARD_APPS.join(', ')}`,
+        `app must be one of ${DEPLOYMENT_NAMES.join(', ')}`,
       );
     return app;
   }
@@ -334,7 +334,7 @@ export class Dashboard implements LabExtension {
     const victims =
       typeof pod === 'string'
         ? running.filter((candidate) => candidate.name === pod)
-        : DASHBOARD_APPS.flatMap(
+        : DEPLOYMENT_NAMES.flatMap(
             (app) =>
               running.find(
                 (candidate) => candidate.app === app && candidate.ready,
@@ -364,8 +364,8 @@ export class Dashboard implements LabExtension {
       response,
       'history',
       JSON.stringify({
-        apps: DASHBOARD_APPS,
-        seconds: this.appTraffic.history(DASHBOARD_APPS),
+        apps: DEPLOYMENT_NAMES,
+        seconds: this.appTraffic.history(DEPLOYMENT_NAMES),
       }),
     );
     if (this.lastState) this.event(response, 'state', this.lastState);
@@ -404,13 +404,13 @@ export class Dashboard implements LabExtension {
     } catch (error) {
       podsError = (error as Error).message;
     }
-    const traffic = this.appTraffic.lastSecond(DASHBOARD_APPS);
+    const traffic = this.appTraffic.lastSecond(DEPLOYMENT_NAMES);
     const served = this.podTraffic.lastSecond().counts;
     this.lastState = JSON.stringify({
       at: traffic.at,
       target: this.options.driver.target,
       entryPoint: this.options.driver.baseUrl,
-      apps: DASHBOARD_APPS,
+      apps: DEPLOYMENT_NAMES,
       pods: pods.map((pod) => ({
         name: pod.name,
         app: pod.app,

@@ -1,11 +1,16 @@
 import type { Order } from '@app/contracts';
 import {
   StoryUser,
-  type CartPrefix,
   type CartView,
   type StoryResponse,
 } from '../client/story-client';
 import { WireClient } from '../client/wire-bytes';
+import {
+  CARTS,
+  deploymentOf,
+  type CartPrefix,
+  type DeploymentDescription,
+} from '../deployments';
 import { CART_LINES } from '../experiment/virtual-users';
 
 /** A JWT's header and claims, read without verifying: what the token says, for people. */
@@ -33,7 +38,7 @@ export type CartState = 'kept' | 'lost' | 'unreachable' | 'none';
 export interface CartPanel {
   prefix: CartPrefix;
   /** Where the session lives: Redis (shared) or the memory of one pod. */
-  store: 'redis' | 'memory';
+  store: DeploymentDescription['stateStore'];
   state: CartState;
   items: CartView['items'];
   total: number;
@@ -119,12 +124,10 @@ function carriedBy(
   };
 }
 
-const CARTS: Array<{ prefix: CartPrefix; store: 'redis' | 'memory' }> = [
-  { prefix: '/cart', store: 'redis' },
-  { prefix: '/legacy-cart', store: 'memory' },
-];
-
-function emptyCart(prefix: CartPrefix, store: 'redis' | 'memory'): CartPanel {
+function emptyCart(
+  prefix: CartPrefix,
+  store: DeploymentDescription['stateStore'],
+): CartPanel {
   return {
     prefix,
     store,
@@ -225,7 +228,9 @@ export class DemoUser {
     return {
       state: 'starting',
       username: this.username,
-      carts: CARTS.map(({ prefix, store }) => emptyCart(prefix, store)),
+      carts: CARTS.map(({ app, prefix }) =>
+        emptyCart(prefix, deploymentOf(app).stateStore),
+      ),
       orders: { count: 0, last: [], detail: 'no order yet' },
       carried: {},
     };
@@ -267,15 +272,18 @@ export class DemoUser {
   }
 
   private async look(): Promise<YouView> {
-    const [redisCart, legacyCart, orders] = await Promise.all([
-      this.story.cartShow('/cart'),
-      this.story.cartShow('/legacy-cart'),
+    const [looks, orders] = await Promise.all([
+      Promise.all(
+        this.current.carts.map((cart) => this.story.cartShow(cart.prefix)),
+      ),
       this.story.request<Order[]>('GET', '/orders', {
         headers: this.story.bearer,
       }),
     ]);
-    const carts = this.current.carts.map((cart) => {
-      const seen = cart.prefix === '/cart' ? redisCart : legacyCart;
+    const redisCart =
+      looks[this.current.carts.findIndex((cart) => cart.prefix === '/cart')];
+    const carts = this.current.carts.map((cart, index) => {
+      const seen = looks[index];
       const detail = `GET ${cart.prefix} → ${seen.status || 'no answer'}`;
       if (seen.status === 200) {
         const body = seen.body as CartView;

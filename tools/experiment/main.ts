@@ -14,6 +14,11 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../build/ensure-built';
+import {
+  DEPLOYMENTS,
+  perDeployment,
+  type DeploymentName,
+} from '../deployments';
 import type { ClusterDriver } from '../drivers/cluster-driver';
 import { localNodeProcessKiller } from '../cluster/node-access';
 import { KubernetesDriver } from '../drivers/k8s-driver';
@@ -50,6 +55,14 @@ import { FLOOD_USERS, floodAccounts } from './session-flood';
  */
 const OOM_LEGACY_MEMORY_LIMIT_BYTES = 192 * 2 ** 20;
 
+/** A --quick run's pods: every deployment named, so a new one cannot be left out. */
+const QUICK_REPLICAS: Record<DeploymentName, number> = {
+  auth: 2,
+  order: 2,
+  cart: 2,
+  'cart-legacy': 3,
+};
+
 const SABOTAGES = [
   'redis-without-aof',
   'auth-per-pod',
@@ -80,9 +93,7 @@ function stackOptions(
       variant === 'oom'
         ? { 'cart-legacy': OOM_LEGACY_MEMORY_LIMIT_BYTES }
         : undefined,
-    replicas: quick
-      ? { auth: 2, order: 2, cart: 2, 'cart-legacy': 3 }
-      : undefined,
+    replicas: quick ? QUICK_REPLICAS : undefined,
     // A sabotage runs the stack broken while the expectations stay: the verdict must catch it.
     redisMode: variant === 'redis-sentinel' ? 'sentinel' : 'single',
     redisPersistence: !(
@@ -97,18 +108,16 @@ function stackOptions(
     // manifests say 0. The rollout rows must catch it.
     rolloutStrategy:
       sabotage === 'rollout-all-unavailable'
-        ? Object.fromEntries(
-            (['auth', 'order', 'cart', 'cart-legacy'] as const).map((app) => [
-              app,
-              { maxSurge: 1, maxUnavailable: '100%' },
-            ]),
-          )
+        ? perDeployment(() => ({ maxSurge: 1, maxUnavailable: '100%' }))
         : undefined,
     environment: variantEnvironment(variant, quick),
   };
 }
 
-const VERIFIERS = ['order', 'cart', 'cart-legacy'] as const;
+/** The apps that verify auth's tokens: what the JWKS and clock settings reach. */
+const VERIFIERS = DEPLOYMENTS.filter(
+  (deployment) => deployment.verifiesTokens,
+).map((deployment) => deployment.name);
 
 function variantEnvironment(
   variant: StackVariant,

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DeploymentName } from '../deployments';
 import type { Row, Timeline } from './runner';
 
 export interface ExperimentReport {
@@ -16,7 +17,8 @@ export interface ExperimentReport {
   timelines: Timeline[];
 }
 
-const COLORS: Record<string, string> = {
+/** Each app's line in the timelines: a new deployment fails to compile until it has one. */
+const COLORS: Record<DeploymentName, string> = {
   auth: '#6a3d9a',
   order: '#1f78b4',
   cart: '#33a02c',
@@ -91,7 +93,7 @@ export function timelineSvg(timeline: Timeline): string {
       (app, index) =>
         `<g transform="translate(${pad.left + index * 120},${height - 6})"><rect width="12" height="4" y="-4" fill="${COLORS[app]}"/><text x="16" font-size="11">${app}</text></g>`,
     ),
-    `<g transform="translate(${pad.left + 4 * 120},${height - 6})"><rect width="12" height="8" y="-8" fill="#e31a1c" opacity="0.6"/><text x="16" font-size="11">failed</text></g>`,
+    `<g transform="translate(${pad.left + timeline.apps.length * 120},${height - 6})"><rect width="12" height="8" y="-8" fill="#e31a1c" opacity="0.6"/><text x="16" font-size="11">failed</text></g>`,
   ].join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="requests per ${timeline.bucketMs} ms during ${escapeHtml(timeline.scenario)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
 <text x="4" y="${pad.top + 4}" font-size="11">${max}</text><text x="4" y="${height - pad.bottom}" font-size="11">0</text>

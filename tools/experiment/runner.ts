@@ -2,9 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   onceAnswered,
   StoryUser,
-  type CartPrefix,
   type StoryResponse,
 } from '../client/story-client';
+import {
+  CARTS,
+  cartPrefixOf,
+  DEPLOYMENT_NAMES,
+  isCartApp,
+  perCart,
+  type DeploymentName,
+} from '../deployments';
 import type { ClusterDriver } from '../drivers/cluster-driver';
 import { LocalDriver } from '../drivers/local-driver';
 import type {
@@ -31,7 +38,7 @@ export interface Timeline {
   /** Increase of the story's counters per app over the window (local stack: pods scraped). */
   metricDeltas: Record<string, Record<string, number>> | null;
   bucketMs: number;
-  apps: string[];
+  apps: DeploymentName[];
   buckets: Array<Record<string, { ok: number; failed: number }>>;
   /** `step`: one step of a disruption that takes several (a rollout's pod started, ready, ...). */
   markers: Array<{
@@ -96,8 +103,10 @@ export function nextRequest(
   if (step === 7) return { app: 'order', call: () => user.placeOrder() };
   const calls: Array<{ app: string; call: () => Promise<StoryResponse> }> = [
     { app: 'order', call: () => user.story.listOrders() },
-    { app: 'cart', call: () => user.story.cartShow('/cart') },
-    { app: 'cart-legacy', call: () => user.story.cartShow('/legacy-cart') },
+    ...CARTS.map(({ app, prefix }) => ({
+      app,
+      call: () => user.story.cartShow(prefix),
+    })),
     {
       app: 'auth',
       call: () => user.story.request('GET', '/auth/.well-known/jwks.json'),
@@ -143,7 +152,7 @@ export async function runWindow(
     else await user.loginOnly();
   });
   const replicas = new Map<string, number>();
-  for (const app of ['auth', 'order', 'cart', 'cart-legacy', 'redis']) {
+  for (const app of [...DEPLOYMENT_NAMES, 'redis']) {
     replicas.set(app, await readyCount(driver, app));
   }
   const ordersBefore = new Map(
@@ -249,16 +258,10 @@ export async function runWindow(
 
   // What every user still has.
   const tokens = { valid: 0, total: users.length };
-  const sessions: Record<CartPrefix, { kept: number; expectedLost: number }> = {
-    '/cart': { kept: 0, expectedLost: 0 },
-    '/legacy-cart': { kept: 0, expectedLost: 0 },
-  };
+  const sessions = perCart(() => ({ kept: 0, expectedLost: 0 }));
   const orders = { kept: 0, total: 0 };
   // Users whose session lived on a disrupted pod: only they may see that cart fail.
-  const pinnedToDisrupted: Record<CartPrefix, Set<number>> = {
-    '/cart': new Set(),
-    '/legacy-cart': new Set(),
-  };
+  const pinnedToDisrupted = perCart(() => new Set<number>());
   const disruptedPods = (app: string) =>
     new Set(
       disrupted
@@ -268,9 +271,8 @@ export async function runWindow(
   await inBatches(users, 8, async (user) => {
     if (await user.tokenValid()) tokens.valid++;
     if (scenario.buildsCarts) {
-      for (const prefix of ['/cart', '/legacy-cart'] as const) {
+      for (const { app, prefix } of CARTS) {
         if (await user.cartKept(prefix)) sessions[prefix].kept++;
-        const app = prefix === '/cart' ? 'cart' : 'cart-legacy';
         if (disruptedPods(app).has(user.sessionPods[prefix] ?? '')) {
           sessions[prefix].expectedLost++;
           pinnedToDisrupted[prefix].add(user.index);
@@ -323,7 +325,8 @@ export async function runWindow(
           sample.user,
           (failuresByUser.get(sample.user) ?? 0) + 1,
         );
-    const prefix: CartPrefix = app === 'cart-legacy' ? '/legacy-cart' : '/cart';
+    // A redis row counts the carts whose sessions live in Redis.
+    const prefix = cartPrefixOf(isCartApp(app) ? app : 'cart');
     const observation: Observation = {
       app,
       requests: {
@@ -336,7 +339,7 @@ export async function runWindow(
       },
       replacementReadyMs: readyAfter.get(app) ?? null,
       tokens,
-      ...(app === 'cart' || app === 'cart-legacy' || app === 'redis'
+      ...(isCartApp(app) || app === 'redis'
         ? {
             sessions: {
               ...sessionCounts(
@@ -640,7 +643,7 @@ function buildTimeline(
   samples: Sample[],
   markers: Timeline['markers'],
 ): Omit<Timeline, 'metricDeltas'> {
-  const apps = ['auth', 'order', 'cart', 'cart-legacy'];
+  const apps = [...DEPLOYMENT_NAMES];
   const last = samples.length ? samples[samples.length - 1].at : 0;
   const buckets: Timeline['buckets'] = Array.from(
     { length: Math.floor(last / BUCKET_MS) + 1 },

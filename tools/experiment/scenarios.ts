@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoryUser } from '../client/story-client';
+import { DEPLOYMENT_NAMES, type DeploymentName } from '../deployments';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
 import type { LocalDriver } from '../drivers/local-driver';
 import type { ProbeSettings, RevocationObservation } from './logout-probe';
 import { DEPLOYMENT_SCENARIOS } from './deployment-scenarios';
 import { REDIS_SENTINEL_SCENARIOS } from './redis-sentinel-scenarios';
 
-export const APPS = ['auth', 'order', 'cart', 'cart-legacy'] as const;
-export type RowApp = (typeof APPS)[number] | 'redis';
+/** What a row is about: one of the deployments, or Redis (every app's requests). */
+export type RowApp = DeploymentName | 'redis';
 
 /** Which local stack a scenario needs (a cluster target runs whatever is deployed). */
 export type StackVariant =
@@ -316,7 +317,7 @@ const onePodOfEachApp =
     // The pod restarted least: a container the kubelet restarted recently would come back
     // only after its crash-loop back-off (10 s, then 20 s, ...), not what this row measures.
     const targets = await Promise.all(
-      APPS.map(async (app) => ({
+      DEPLOYMENT_NAMES.map(async (app) => ({
         app,
         pods: [...(await pick(app))]
           .sort((a, b) => a.restarts - b.restarts)
@@ -475,7 +476,7 @@ export const SCENARIOS: Scenario[] = [
     buildsCarts: true,
     disrupt: async (driver, pick) => {
       const targets = await Promise.all(
-        APPS.map(async (app) => ({ app, pods: await pick(app) })),
+        DEPLOYMENT_NAMES.map(async (app) => ({ app, pods: await pick(app) })),
       );
       await Promise.all(
         targets.flatMap(({ pods }) =>

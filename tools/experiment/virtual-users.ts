@@ -1,9 +1,9 @@
 import {
   onceAnswered,
   StoryUser,
-  type CartPrefix,
   type StoryResponse,
 } from '../client/story-client';
+import { CARTS, type CartPrefix } from '../deployments';
 
 export const CART_LINES = [
   { sku: 'americano', qty: 2 },
@@ -49,7 +49,7 @@ export class VirtualUser {
   async prepare(): Promise<void> {
     this.sessionPods = {};
     await this.loginOnly();
-    for (const prefix of ['/cart', '/legacy-cart'] as const) {
+    for (const { prefix } of CARTS) {
       // A new visit: no old session or affinity cookie, so new sessions spread over today's pods.
       this.story.cookies[prefix] = [];
       const session = await this.story.cartLogin(prefix);

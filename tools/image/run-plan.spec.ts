@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEPLOYMENT_NAMES } from '../deployments';
 import {
   workloadsOf,
   ensureDevSecrets,
@@ -22,9 +23,9 @@ describe('planRun: the dev overlay read the way the kubelet runs it', () => {
 
   it('plans every app Deployment, with no problem', () => {
     expect([...plans.keys()].sort()).toEqual(
-      expect.arrayContaining(['auth', 'cart', 'cart-legacy', 'order']),
+      expect.arrayContaining([...DEPLOYMENT_NAMES]),
     );
-    for (const name of ['auth', 'cart', 'cart-legacy', 'order'])
+    for (const name of DEPLOYMENT_NAMES)
       expect(plans.get(name)?.problems).toEqual([]);
   });
 

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { validate as lintDockerfile } from 'dockerfile-utils';
-import type { AppName, CodeFacts } from './code-facts';
+import { BUILT_APPS } from '../build/ensure-built';
+import type { CodeFacts } from './code-facts';
 import { workloadsOf } from './objects';
 import { type KubernetesObject, ROOT } from './rendering';
 
@@ -126,7 +127,7 @@ const SECRET_NAME =
 export function checkDockerfile(text: string, facts: CodeFacts): string[] {
   const problems: string[] = [];
   const stages = parseDockerfile(text);
-  for (const app of Object.keys(facts.apps) as AppName[]) {
+  for (const app of BUILT_APPS) {
     if (!stages.some((stage) => stage.name === app)) {
       problems.push(`Dockerfile: no target stage "${app}"`);
       continue;

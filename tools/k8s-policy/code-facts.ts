@@ -23,14 +23,11 @@ import { cartEnvironmentSchema } from '../../apps/cart/src/config/cart-environme
 import { GLOBAL_PREFIX_EXCLUSIONS } from '../../apps/cart/src/config/global-prefix';
 import { orderEnvironmentSchema } from '../../apps/order/src/config/order-environment';
 import { OrderModule } from '../../apps/order/src/order.module';
-import { bundleOf } from '../../tools/build/ensure-built';
+import { bundleOf, type BuiltApp } from '../build/ensure-built';
 import { ROOT } from './rendering';
 
-export const APPS = ['auth', 'order', 'cart'] as const;
-export type AppName = (typeof APPS)[number];
-
 export interface AppFacts {
-  app: AppName;
+  app: BuiltApp;
   /** The image name the Deployments and skaffold use for this app. */
   image: string;
   /** The app's configuration schema: what it requires, what it defaults, what it reads. */
@@ -50,7 +47,7 @@ export interface CodeFacts {
   healthRoutes: Record<string, string>;
   /** The Prometheus scrape route of MetricsController (every app's `GET /metrics`). */
   metricsRoute: string;
-  apps: Record<AppName, AppFacts>;
+  apps: Record<BuiltApp, AppFacts>;
   /** How long the shutdown waits for in-flight requests after closing the listener (seconds). */
   inFlightBudgetSeconds: number;
 }
@@ -98,12 +95,12 @@ function variableNamesOf(schema: z.ZodType): string[] {
 }
 
 /** What the image runs: the bundle `npm run build` ends with (tools/build/bundle.ts). */
-function builtEntryPointOf(app: AppName): string {
+function builtEntryPointOf(app: BuiltApp): string {
   return relative(ROOT, bundleOf(app));
 }
 
 function appFacts(
-  app: AppName,
+  app: BuiltApp,
   module: Type,
   environmentSchema: z.ZodType,
   globalPrefixExclusions?: readonly string[],

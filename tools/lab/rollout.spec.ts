@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEPLOYMENT_NAMES } from '../deployments';
 import {
   memoryLimitBytesOf,
   memoryQuantityBytes,
@@ -41,7 +42,7 @@ const template: PodTemplate = {
 
 describe('rollout arithmetic (the Deployment controller)', () => {
   it('reads the strategy and the memory limit from the manifests', () => {
-    for (const app of ['auth', 'order', 'cart', 'cart-legacy'])
+    for (const app of DEPLOYMENT_NAMES)
       expect(rolloutStrategyOf(app)).toEqual({
         maxSurge: 1,
         maxUnavailable: 0,
