@@ -1,7 +1,8 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import type { Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { routesOf } from '../../tools/k8s-policy/code-facts';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -14,15 +15,10 @@ const DOCUMENTS = [
 /** The cart runs under ROUTE_PREFIX (`/cart`, `/legacy-cart`); its documents write `{prefix}`. */
 const PREFIXED_APPS = new Set(['cart']);
 
-const joinPath = (...parts: string[]) =>
-  `/${parts
-    .flatMap((part) => part.split('/'))
-    .filter(Boolean)
-    .join('/')}`.replace(/^\/\{prefix\}/, '{prefix}');
-
 /**
- * Every route a controller of apps/ or libs/ declares, as `METHOD /path`, read from Nest's own
- * decorator metadata: each exported class with `@Controller` in a `*.controller.ts` file.
+ * Every route a controller of apps/ or libs/ declares, as `METHOD /path`: each exported class
+ * with `@Controller` in a `*.controller.ts` file, its routes read as the manifest checks read
+ * them (tools/k8s-policy/code-facts.ts).
  */
 function declaredRoutes(): Map<string, string> {
   const routes = new Map<string, string>();
@@ -33,28 +29,20 @@ function declaredRoutes(): Map<string, string> {
   );
   for (const file of files.sort()) {
     const app = /^apps\/([^/]+)\//.exec(file)?.[1];
+    const prefix = app && PREFIXED_APPS.has(app) ? '{prefix}' : '';
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const exported = require(join(ROOT, file)) as Record<string, unknown>;
     for (const candidate of Object.values(exported)) {
-      if (typeof candidate !== 'function') continue;
-      const base = Reflect.getMetadata(PATH_METADATA, candidate) as
-        string | undefined;
-      if (base === undefined) continue;
-      const prototype = candidate.prototype as Record<string, unknown>;
-      for (const name of Object.getOwnPropertyNames(prototype)) {
-        const handler = prototype[name];
-        if (typeof handler !== 'function' || name === 'constructor') continue;
-        const path = Reflect.getMetadata(PATH_METADATA, handler) as
-          string | undefined;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as
-          RequestMethod | undefined;
-        if (path === undefined || method === undefined) continue;
-        const prefix = app && PREFIXED_APPS.has(app) ? '{prefix}' : '';
+      if (
+        typeof candidate !== 'function' ||
+        Reflect.getMetadata(PATH_METADATA, candidate) === undefined
+      )
+        continue;
+      for (const { method, path, handler } of routesOf(candidate as Type))
         routes.set(
-          `${RequestMethod[method]} ${joinPath(prefix, base, path)}`,
-          `${file} (${candidate.name}.${name})`,
+          `${method} ${prefix}${prefix && path === '/' ? '' : path}`,
+          `${file} (${candidate.name}.${handler})`,
         );
-      }
     }
   }
   return routes;

@@ -59,21 +59,42 @@ const joinRoute = (...parts: (string | undefined)[]) =>
     .filter(Boolean)
     .join('/');
 
-/** GET routes of a controller, keyed by handler name, from Nest's own route metadata. */
-export function getRoutesOf(controller: Type): Record<string, string> {
+export interface DeclaredRoute {
+  handler: string;
+  /** `GET`, `POST`, ... as Nest's RequestMethod names it. */
+  method: string;
+  /** The controller's path joined with the handler's, before any global prefix. */
+  path: string;
+}
+
+/** Every route a controller declares, from Nest's own route metadata. */
+export function routesOf(controller: Type): DeclaredRoute[] {
   const base = Reflect.getMetadata(PATH_METADATA, controller) as string;
-  const routes: Record<string, string> = {};
+  const routes: DeclaredRoute[] = [];
   for (const handler of Object.getOwnPropertyNames(controller.prototype)) {
     const method = (controller.prototype as Record<string, unknown>)[handler];
     if (typeof method !== 'function' || handler === 'constructor') continue;
     const path = Reflect.getMetadata(PATH_METADATA, method) as
       string | undefined;
-    if (path === undefined) continue;
-    if (Reflect.getMetadata(METHOD_METADATA, method) !== RequestMethod.GET)
-      continue;
-    routes[handler] = joinRoute(base, path);
+    const verb = Reflect.getMetadata(METHOD_METADATA, method) as
+      RequestMethod | undefined;
+    if (path === undefined || verb === undefined) continue;
+    routes.push({
+      handler,
+      method: RequestMethod[verb],
+      path: joinRoute(base, path),
+    });
   }
   return routes;
+}
+
+/** GET routes of a controller, keyed by handler name. */
+export function getRoutesOf(controller: Type): Record<string, string> {
+  return Object.fromEntries(
+    routesOf(controller)
+      .filter((route) => route.method === 'GET')
+      .map((route) => [route.handler, route.path]),
+  );
 }
 
 function controllerPathsOf(module: Type): string[] {
