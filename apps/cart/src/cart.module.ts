@@ -1,18 +1,10 @@
-import {
-  Inject,
-  MiddlewareConsumer,
-  Module,
-  NestModule,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { IdentityModule } from '@app/identity';
 import {
-  closeRedisClient,
   environmentConfigModule,
   HealthModule,
   ObservabilityModule,
   RedisModule,
-  type RedisClient,
 } from '@app/platform';
 import { CartController } from './cart/cart.controller';
 import { OrderClient } from './checkout/order.client';
@@ -21,7 +13,7 @@ import { CartSessions } from './session/cart-sessions.service';
 import { SessionController } from './session/session.controller';
 import { SessionGuard } from './session/session.guard';
 import {
-  SESSION_REDIS,
+  cartNeedsRedis,
   sessionRedisProvider,
   sessionStoreProvider,
 } from './session/session-store.provider';
@@ -35,9 +27,9 @@ import { SessionMiddleware } from './session/session.middleware';
       process.env.SESSION_STORE === 'memory' ? 'cart-legacy' : 'cart',
     ),
     HealthModule,
-    // The denylist's client (AUTH_REVOCATION=denylist): the session store's is absent in memory
-    // mode, and a session store outage should not be confused with the denylist's.
-    ...(process.env.AUTH_REVOCATION === 'denylist' ? [RedisModule] : []),
+    // One client for the session store and the denylist; the memory-store cart without the
+    // denylist connects to no Redis at all.
+    RedisModule.optional(cartNeedsRedis),
     IdentityModule,
   ],
   controllers: [SessionController, CartController],
@@ -50,19 +42,11 @@ import { SessionMiddleware } from './session/session.middleware';
     OrderClient,
   ],
 })
-export class CartModule implements NestModule, OnApplicationShutdown {
-  constructor(
-    @Inject(SESSION_REDIS) private readonly redis: RedisClient | null,
-  ) {}
-
+export class CartModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // Sessions only on cart routes: probes never create or touch one.
     consumer
       .apply(SessionMiddleware)
       .forRoutes(SessionController, CartController);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.redis) await closeRedisClient(this.redis);
   }
 }
