@@ -1,6 +1,7 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { IdentityModule } from '@app/identity';
 import {
+  earlyEnvironmentValue,
   environmentConfigModule,
   HealthModule,
   ObservabilityModule,
@@ -8,7 +9,10 @@ import {
 } from '@app/platform';
 import { CartController } from './cart/cart.controller';
 import { OrderClient } from './checkout/order.client';
-import { cartEnvironmentSchema } from './config/cart-environment';
+import {
+  cartEnvironmentSchema,
+  sessionStoreSchema,
+} from './config/cart-environment';
 import { CartSessions } from './session/cart-sessions.service';
 import { SessionController } from './session/session.controller';
 import { SessionGuard } from './session/session.guard';
@@ -22,9 +26,13 @@ import { SessionMiddleware } from './session/session.middleware';
 @Module({
   imports: [
     environmentConfigModule(cartEnvironmentSchema),
-    // The deployment's name: one image runs as `cart` (Redis sessions) and `cart-legacy` (memory).
+    // The deployment's name: one image runs as `cart` (Redis sessions) and `cart-legacy` (memory),
+    // needed before the validated config exists (the logger is made with the module).
     ObservabilityModule.forApp(
-      process.env.SESSION_STORE === 'memory' ? 'cart-legacy' : 'cart',
+      earlyEnvironmentValue('SESSION_STORE', sessionStoreSchema, 'redis') ===
+        'memory'
+        ? 'cart-legacy'
+        : 'cart',
     ),
     HealthModule,
     // One client for the session store and the denylist; the memory-store cart without the
