@@ -1,27 +1,23 @@
-import {
-  Inject,
-  MiddlewareConsumer,
-  Module,
-  NestModule,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { IdentityModule } from '@app/identity';
 import {
-  closeRedisClient,
+  earlyEnvironmentValue,
   environmentConfigModule,
   HealthModule,
   ObservabilityModule,
   RedisModule,
-  type RedisClient,
 } from '@app/platform';
 import { CartController } from './cart/cart.controller';
 import { OrderClient } from './checkout/order.client';
-import { cartEnvironmentSchema } from './config/cart-environment';
+import {
+  cartEnvironmentSchema,
+  sessionStoreSchema,
+} from './config/cart-environment';
 import { CartSessions } from './session/cart-sessions.service';
 import { SessionController } from './session/session.controller';
 import { SessionGuard } from './session/session.guard';
 import {
-  SESSION_REDIS,
+  cartNeedsRedis,
   sessionRedisProvider,
   sessionStoreProvider,
 } from './session/session-store.provider';
@@ -30,14 +26,18 @@ import { SessionMiddleware } from './session/session.middleware';
 @Module({
   imports: [
     environmentConfigModule(cartEnvironmentSchema),
-    // The deployment's name: one image runs as `cart` (Redis sessions) and `cart-legacy` (memory).
+    // The deployment's name: one image runs as `cart` (Redis sessions) and `cart-legacy` (memory),
+    // needed before the validated config exists (the logger is made with the module).
     ObservabilityModule.forApp(
-      process.env.SESSION_STORE === 'memory' ? 'cart-legacy' : 'cart',
+      earlyEnvironmentValue('SESSION_STORE', sessionStoreSchema, 'redis') ===
+        'memory'
+        ? 'cart-legacy'
+        : 'cart',
     ),
     HealthModule,
-    // The denylist's client (AUTH_REVOCATION=denylist): the session store's is absent in memory
-    // mode, and a session store outage should not be confused with the denylist's.
-    ...(process.env.AUTH_REVOCATION === 'denylist' ? [RedisModule] : []),
+    // One client for the session store and the denylist; the memory-store cart without the
+    // denylist connects to no Redis at all.
+    RedisModule.optional(cartNeedsRedis),
     IdentityModule,
   ],
   controllers: [SessionController, CartController],
@@ -50,19 +50,11 @@ import { SessionMiddleware } from './session/session.middleware';
     OrderClient,
   ],
 })
-export class CartModule implements NestModule, OnApplicationShutdown {
-  constructor(
-    @Inject(SESSION_REDIS) private readonly redis: RedisClient | null,
-  ) {}
-
+export class CartModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // Sessions only on cart routes: probes never create or touch one.
     consumer
       .apply(SessionMiddleware)
       .forRoutes(SessionController, CartController);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.redis) await closeRedisClient(this.redis);
   }
 }

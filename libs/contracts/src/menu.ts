@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The price list: the single source of truth for prices. The order service prices every order
  * from it and the cart shows totals from it; clients never send prices.
@@ -27,13 +29,15 @@ export function findMenuItem(sku: string): MenuItem | undefined {
 
 export const MENU_SKUS = MENU.map((item) => item.sku) as [string, ...string[]];
 
-export interface PricedLine {
-  sku: string;
-  name: string;
-  qty: number;
-  unitPrice: number;
-  lineTotal: number;
-}
+/** One line of a placed order: priced from the menu by the order service. */
+export const pricedLineSchema = z.object({
+  sku: z.string(),
+  name: z.string(),
+  qty: z.number().int(),
+  unitPrice: z.number().int(),
+  lineTotal: z.number().int(),
+});
+export type PricedLine = z.infer<typeof pricedLineSchema>;
 
 /** Prices lines from the menu; unknown SKUs must have been rejected by validation before. */
 export function priceLines(

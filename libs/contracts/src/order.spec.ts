@@ -1,4 +1,11 @@
-import { createOrderSchema, MAX_QTY_PER_SKU } from './order';
+import { randomUUID } from 'node:crypto';
+import { MENU_CURRENCY, priceLines } from './menu';
+import {
+  createOrderSchema,
+  MAX_QTY_PER_SKU,
+  orderIdSchema,
+  orderSchema,
+} from './order';
 
 const order = (items: Array<{ sku: string; qty: number }>) => ({
   items,
@@ -44,5 +51,29 @@ describe('createOrderSchema: the cap per sku', () => {
       ['items', 2, 'qty'],
       ['items', 3, 'qty'],
     ]);
+  });
+});
+
+describe('orderSchema: the order the service answers', () => {
+  it('describes an order priced from the menu', () => {
+    const { items, total } = priceLines([
+      { sku: 'americano', qty: 2 },
+      { sku: 'tea', qty: 1 },
+    ]);
+    const order = {
+      id: randomUUID(),
+      items,
+      total,
+      currency: MENU_CURRENCY,
+      payment: 'cash',
+      createdAt: new Date().toISOString(),
+    };
+    expect(orderSchema.parse(order)).toEqual(order);
+  });
+
+  it('refuses an id that is not a UUID v4, with the message GET /orders/:id answers', () => {
+    expect(orderIdSchema.safeParse('42').error?.issues[0].message).toBe(
+      'order id must be a UUID',
+    );
   });
 });

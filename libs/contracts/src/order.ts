@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MENU_SKUS, type PricedLine } from './menu';
+import { MENU_SKUS, pricedLineSchema } from './menu';
 
 export const PAYMENT_METHODS = ['card', 'cash'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
@@ -44,11 +44,19 @@ export const createOrderSchema = z.strictObject({
 });
 export type CreateOrderRequest = z.infer<typeof createOrderSchema>;
 
-export interface Order {
-  id: string;
-  items: PricedLine[];
-  total: number;
-  currency: string;
-  payment: PaymentMethod;
-  createdAt: string;
-}
+/** `GET /orders/:id`'s parameter, and every order's `id`. */
+export const orderIdSchema = z.uuid({
+  version: 'v4',
+  message: 'order id must be a UUID',
+});
+
+/** An order as the order service answers it (`POST /orders`, `GET /orders[/:id]`, checkout). */
+export const orderSchema = z.object({
+  id: orderIdSchema,
+  items: z.array(pricedLineSchema),
+  total: z.number().int(),
+  currency: z.string(),
+  payment: z.enum(PAYMENT_METHODS),
+  createdAt: z.iso.datetime(),
+});
+export type Order = z.infer<typeof orderSchema>;

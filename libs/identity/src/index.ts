@@ -6,4 +6,5 @@ export * from './jwks-key-set';
 export * from './jwt-auth.guard';
 export * from './jwt.strategy';
 export * from './revoked-access-tokens';
+export * from './session-authenticated.decorator';
 export * from './verified-token.cache';

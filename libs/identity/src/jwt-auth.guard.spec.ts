@@ -11,6 +11,7 @@ import { ACCESS_TOKEN_TYPE, type AuthenticatedUser } from './access-token';
 import { CurrentUser } from './current-user.decorator';
 import { IdentityModule } from './identity.module';
 import { JwksKeySet } from './jwks-key-set';
+import { SessionAuthenticated } from './session-authenticated.decorator';
 
 const ISSUER = 'http://auth.test/auth';
 const AUDIENCE = 'what-survives-api';
@@ -26,6 +27,12 @@ class ProbeController {
   @Get('open')
   open() {
     return { open: true };
+  }
+
+  @SessionAuthenticated()
+  @Get('session')
+  session() {
+    return { session: true };
   }
 }
 
@@ -128,6 +135,13 @@ describe('JwtAuthGuard + JwtStrategy (passport-jwt) and the verified-token cache
       error: 'Unauthorized',
       message: 'missing bearer token',
     });
+  });
+
+  it('lets a @SessionAuthenticated() route through without a token (its own guard checks the session)', async () => {
+    const { app } = await start();
+    await request(app.getHttpServer())
+      .get('/session')
+      .expect(200, { session: true });
   });
 
   it('checks a token once through passport, then answers from the cache', async () => {

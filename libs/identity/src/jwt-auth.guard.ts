@@ -10,6 +10,7 @@ import { IS_PUBLIC_KEY } from '@app/platform';
 import type { AuthenticatedUser } from './access-token';
 import { bearerTokenFrom } from './jwt.strategy';
 import { RevokedAccessTokens } from './revoked-access-tokens';
+import { SESSION_AUTHENTICATED_KEY } from './session-authenticated.decorator';
 import { rejectionOf, TokenRevoked } from './token-rejection';
 import { VerifiedTokenCache } from './verified-token.cache';
 
@@ -20,7 +21,8 @@ export interface AuthenticatedRequest {
 }
 
 /**
- * Global guard: every route needs a valid bearer token unless marked `@Public()`. A token the
+ * Global guard: every route needs a valid bearer token unless marked `@Public()` (anyone may call
+ * it) or `@SessionAuthenticated()` (its own guard checks the session). A token the
  * cache still vouches for skips passport; any other goes through the `jwt` strategy. Either way,
  * with AUTH_REVOCATION=denylist the token's `jti` is then looked up (the cache remembers a
  * signature check, never that a token was not revoked).
@@ -36,11 +38,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
+    if (this.needsNoBearerToken(context)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = bearerTokenFrom(request);
     if (!token) throw new UnauthorizedException('missing bearer token');
@@ -51,6 +49,13 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (this.revoked.enabled && (await this.revoked.isRevoked(user.claims.jti)))
       throw rejectionOf(new TokenRevoked());
     return true;
+  }
+
+  private needsNoBearerToken(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    return [IS_PUBLIC_KEY, SESSION_AUTHENTICATED_KEY].some((key) =>
+      this.reflector.getAllAndOverride<boolean>(key, targets),
+    );
   }
 
   override handleRequest<TUser = AuthenticatedUser>(

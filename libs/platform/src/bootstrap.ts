@@ -7,6 +7,7 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { logLevelChosen } from './config/early-environment';
 import {
   logLevelsFrom,
   type PlatformEnvironment,
@@ -18,8 +19,6 @@ import {
 import { createHttpAdapter, type HttpAdapterName } from './http/http-adapter';
 import { currentPodName } from './pod-identity';
 import { installGracefulShutdown } from './shutdown/graceful-shutdown';
-
-type LogLevelName = Parameters<typeof logLevelsFrom>[0];
 
 export interface ServiceOptions {
   /** The Nest HTTP adapter; the conventions (configure-http.ts) are the same on both. */
@@ -33,7 +32,7 @@ export async function createService(
   rootModule: Type | DynamicModule,
   { adapter, configure }: ServiceOptions,
 ): Promise<INestApplication> {
-  const level = (process.env.LOG_LEVEL ?? 'log') as LogLevelName;
+  const level = logLevelChosen();
   const app = await NestFactory.create(
     rootModule,
     await createHttpAdapter(adapter),
@@ -44,9 +43,7 @@ export async function createService(
       abortOnError: false,
       bufferLogs: true,
       autoFlushLogs: false,
-      logger: logLevelsFrom(level).length
-        ? logLevelsFrom(level)
-        : ['error', 'warn', 'log'],
+      logger: logLevelsFrom(level),
     },
   );
   // Nest's own log lines (and the buffered start-up ones) go through pino from here on.
@@ -73,10 +70,8 @@ export async function bootstrapService(
   } catch (error) {
     // One line, no stack: the usual cause is a missing or malformed environment variable.
     console.error(`${serviceName}: cannot start: ${(error as Error).message}`);
-    if (
-      process.env.LOG_LEVEL === 'debug' ||
-      process.env.LOG_LEVEL === 'verbose'
-    ) {
+    const level = logLevelChosen();
+    if (level === 'debug' || level === 'verbose') {
       console.error((error as Error).stack);
     }
     process.exit(1);

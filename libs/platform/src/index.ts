@@ -1,5 +1,6 @@
 export * from './bootstrap';
 export * from './config/configuration.module';
+export * from './config/early-environment';
 export * from './config/platform-environment';
 export * from './errors/dependency-errors';
 export * from './errors/json-exception.filter';

@@ -13,7 +13,6 @@ import {
 import type { Request } from 'express';
 import type { TokenResponse } from '@app/contracts';
 import { bearerTokenFrom } from '@app/identity';
-import { Public } from '@app/platform';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { LoginAttemptLimiter } from '../login/login-attempt.limiter';
 import { UserDirectoryService } from '../users/user-directory.service';
@@ -27,7 +26,6 @@ import {
 } from './dto/token-requests';
 import { RefreshTokenStore } from './refresh-token.store';
 
-@Public()
 @Controller('auth')
 export class TokensController {
   constructor(

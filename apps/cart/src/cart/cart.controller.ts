@@ -15,7 +15,7 @@ import {
 import type { Request } from 'express';
 import { createHash } from 'node:crypto';
 import type { Order } from '@app/contracts';
-import { Public } from '@app/platform';
+import { SessionAuthenticated } from '@app/identity';
 import { OrderClient } from '../checkout/order.client';
 import { CartSessions, emptyCart } from '../session/cart-sessions.service';
 import { CsrfGuard } from '../session/csrf.guard';
@@ -36,7 +36,7 @@ import {
  * "two americanos" (POST items), "by card" (PUT payment), "that's all" (POST checkout).
  * Routes sit under ROUTE_PREFIX (`/cart` or `/legacy-cart`).
  */
-@Public() // identity comes from the session cookie, not a bearer token
+@SessionAuthenticated()
 @UseGuards(CsrfGuard, SessionGuard)
 @Controller()
 export class CartController {

@@ -15,11 +15,13 @@ const sessionSecrets = z
       .min(1),
   );
 
+/** `redis`: connect-redis, sessions survive the pod. `memory`: MemoryStore, they die with it. */
+export const sessionStoreSchema = z.enum(['redis', 'memory']);
+
 export const cartEnvironmentSchema = platformEnvironmentSchema
   .extend(identityEnvironmentSchema.shape)
   .extend({
-    /** `redis`: connect-redis, sessions survive the pod. `memory`: MemoryStore, they die with it. */
-    SESSION_STORE: z.enum(['redis', 'memory']),
+    SESSION_STORE: sessionStoreSchema,
     SESSION_SECRETS: sessionSecrets,
     /** Path prefix of every cart route; also the cookie path, so the two carts never collide. */
     ROUTE_PREFIX: z

@@ -1,6 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { connectRedis, gauge, type RedisClient } from '@app/platform';
+import { gauge, REDIS_CLIENT, type RedisClient } from '@app/platform';
 import type { CartEnvironment } from '../config/cart-environment';
 import { BoundedMemoryStore } from './bounded-memory-store';
 import type { CartSessionStore, SessionLimits } from './cart-session-store';
@@ -10,20 +10,28 @@ export const SESSION_STORE = Symbol('SESSION_STORE');
 export const SESSION_REDIS = Symbol('SESSION_REDIS');
 export const SESSION_KEY_PREFIX = 'sess:';
 
-/** The Redis client behind the session store, or null for the in-memory store. */
+/** Whether this cart needs Redis: for its session store, or for the denylist of revoked tokens. */
+export function cartNeedsRedis(
+  config: ConfigService<CartEnvironment, true>,
+): boolean {
+  return (
+    config.get('SESSION_STORE', { infer: true }) === 'redis' ||
+    config.get('AUTH_REVOCATION', { infer: true }) === 'denylist'
+  );
+}
+
+/**
+ * The process's Redis client (libs/platform's RedisModule) when sessions are kept in Redis, or
+ * null for the in-memory store, even where the denylist has a client.
+ */
 export const sessionRedisProvider: Provider = {
   provide: SESSION_REDIS,
-  inject: [ConfigService],
-  useFactory: async (config: ConfigService<CartEnvironment, true>) =>
-    config.get('SESSION_STORE', { infer: true }) === 'redis'
-      ? connectRedis({
-          REDIS_URL: config.get('REDIS_URL', { infer: true }) as string,
-          REDIS_SENTINELS: config.get('REDIS_SENTINELS', { infer: true }),
-          REDIS_SENTINEL_NAME: config.get('REDIS_SENTINEL_NAME', {
-            infer: true,
-          }),
-        })
-      : null,
+  inject: [REDIS_CLIENT, ConfigService],
+  useFactory: (
+    redis: RedisClient | null,
+    config: ConfigService<CartEnvironment, true>,
+  ) =>
+    config.get('SESSION_STORE', { infer: true }) === 'redis' ? redis : null,
 };
 
 /**

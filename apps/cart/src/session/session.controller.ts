@@ -9,8 +9,11 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Request, Response } from 'express';
-import { CurrentUser, type AuthenticatedUser } from '@app/identity';
-import { Public } from '@app/platform';
+import {
+  CurrentUser,
+  SessionAuthenticated,
+  type AuthenticatedUser,
+} from '@app/identity';
 import { cartView, type CartView } from '../cart/cart-view';
 import type { CartEnvironment } from '../config/cart-environment';
 import { CartSessions } from './cart-sessions.service';
@@ -48,7 +51,7 @@ export class SessionController {
   }
 
   /** Destroys the session in the store: the old cookie is dead even if a client keeps it. */
-  @Public()
+  @SessionAuthenticated()
   @UseGuards(CsrfGuard, SessionGuard)
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)

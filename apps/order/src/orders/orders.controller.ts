@@ -15,11 +15,12 @@ import {
   createOrderSchema,
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENT_REPLAY_HEADER,
+  idempotencyKeySchema,
+  orderIdSchema,
   type CreateOrderRequest,
   type Order,
 } from '@app/contracts';
 import { CurrentUser, type AuthenticatedUser } from '@app/identity';
-import { idempotencyKeySchema, orderIdSchema } from './dto/create-order.schema';
 import { OrdersService } from './orders.service';
 
 /** What the handler sets on a response: Express's `res.header` and Fastify's `reply.header` alike. */

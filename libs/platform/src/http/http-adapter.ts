@@ -1,5 +1,6 @@
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { z } from 'zod';
+import { earlyEnvironmentValue } from '../config/early-environment';
 import { platformEnvironmentSchema } from '../config/platform-environment';
 
 /**
@@ -21,8 +22,11 @@ export const httpAdapterFromEnvironment = z.enum(HTTP_ADAPTERS);
  * nothing on its own: the app's configuration check refuses it, naming the variable.
  */
 export function httpAdapterChosen(fallback: HttpAdapterName): HttpAdapterName {
-  const parsed = httpAdapterFromEnvironment.safeParse(process.env.HTTP_ADAPTER);
-  return parsed.success ? parsed.data : fallback;
+  return earlyEnvironmentValue(
+    'HTTP_ADAPTER',
+    httpAdapterFromEnvironment,
+    fallback,
+  );
 }
 
 /** Request bodies are small JSON documents; anything bigger is a mistake or an attack. */
@@ -42,10 +46,11 @@ const NODE_REQUEST_TIMEOUT_MS = 300_000;
  * start, naming the variable, as it always did.
  */
 function trustedProxiesFromEnvironment(): false | string[] {
-  const parsed = platformEnvironmentSchema.shape.TRUST_PROXY.safeParse(
-    process.env.TRUST_PROXY,
+  return earlyEnvironmentValue(
+    'TRUST_PROXY',
+    platformEnvironmentSchema.shape.TRUST_PROXY,
+    false,
   );
-  return parsed.success ? parsed.data : false;
 }
 
 /**

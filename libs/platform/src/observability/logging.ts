@@ -1,5 +1,6 @@
 import type { Params } from 'nestjs-pino';
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { logLevelChosen } from '../config/early-environment';
 import { currentPodName } from '../pod-identity';
 import { stdoutDestination } from './log-destination';
 
@@ -38,7 +39,7 @@ function prettyTransport(): LoggerOptions['transport'] {
 export function createRootLogger(app: string): Logger {
   const transport = prettyTransport();
   const options: LoggerOptions = {
-    level: PINO_LEVELS[process.env.LOG_LEVEL ?? 'log'] ?? 'info',
+    level: PINO_LEVELS[logLevelChosen()],
     base: { app, pod: currentPodName() },
     transport,
     redact: {
