@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterDriver, PodSummary } from '../drivers/cluster-driver';
+import { DEPLOYMENT_NAMES } from '../deployments';
 import { memoryLimitBytesOf } from '../lab/deployment-manifest';
 import { startSessionFlood } from './session-flood';
 import type {
@@ -14,7 +15,8 @@ import type {
  * the autoscaler scaling in. Each is a pod kill in disguise, with the same lesson.
  */
 
-const ROLLED_OUT = ['auth', 'order', 'cart', 'cart-legacy'] as const;
+/** A deploy rolls out every app. */
+const ROLLED_OUT = DEPLOYMENT_NAMES;
 const SCALED_IN = ['order', 'cart-legacy'] as const;
 const STEP_POLL_MS = 100;
 
