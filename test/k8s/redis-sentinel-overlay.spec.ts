@@ -146,6 +146,7 @@ describe('k8s/overlays/redis-sentinel', () => {
     const scripts = configMap(overlay(), 'redis-sentinel-scripts').data;
     expect(Object.keys(scripts).sort()).toEqual([
       'primary.sh',
+      'redis-prestop.sh',
       'redis-ready.sh',
       'redis-start.sh',
       'sentinel-ready.sh',
@@ -268,6 +269,24 @@ describe('a piece of the Sentinel set removed or bent is caught', () => {
       },
       check,
       /container sentinel: its start runs \/scripts\/sentinel-start\.sh, but ConfigMap/,
+    ],
+    [
+      'no preStop handover',
+      (objects) => {
+        delete containerOf(objects, 'redis').lifecycle;
+      },
+      check,
+      /StatefulSet\/redis container redis: no preStop handover/,
+    ],
+    [
+      'a preStop script the ConfigMap does not hold',
+      (objects) => {
+        delete configMap(objects, 'redis-sentinel-scripts').data[
+          'redis-prestop.sh'
+        ];
+      },
+      check,
+      /container redis: its preStop runs \/scripts\/redis-prestop\.sh, but ConfigMap/,
     ],
     [
       'no claim for the data',

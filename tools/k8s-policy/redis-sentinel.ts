@@ -148,6 +148,10 @@ function setProblems(
       `${where} container ${redis.name}: no --min-replicas-to-write ≥ 1: a primary cut off from its replicas keeps taking writes a failover drops`,
     );
 
+  if (!redis.lifecycle?.preStop?.exec?.command?.length)
+    problems.push(
+      `${where} container ${redis.name}: no preStop handover: a drain or rollout stops the primary cold, and the set waits down-after-milliseconds and an election instead of switching`,
+    );
   for (const container of [redis, sentinel]) {
     if (!roleAwareReadiness(container.readinessProbe))
       problems.push(
@@ -166,6 +170,13 @@ function setProblems(
         container,
         container.readinessProbe?.exec?.command,
         'its readinessProbe',
+        objects,
+      ),
+      ...scriptProblems(
+        set,
+        container,
+        container.lifecycle?.preStop?.exec?.command,
+        'its preStop',
         objects,
       ),
     );
