@@ -45,6 +45,9 @@ const DEV = join(K8S_DIR, 'overlays', 'dev');
 /** dev + k8s/components/metrics: the one kustomization Prometheus scrapes. */
 const DEV_METRICS = join(K8S_DIR, 'overlays', 'dev-metrics');
 const SCRAPED = new Set([DEV_METRICS]);
+/** dev + k8s/components/redis-sentinel: Redis as 3 nodes with a Sentinel beside each. */
+const REDIS_SENTINEL = join(K8S_DIR, 'overlays', 'redis-sentinel');
+const SENTINEL_CLIENTS = ['auth', 'order', 'cart'];
 const APPS = ['auth', 'order', 'cart', 'cart-legacy'];
 
 /** Outside the namespace: what docs/kubernetes.md installs, and the cluster DNS. */
@@ -95,6 +98,19 @@ const EXPECTED_CONNECTIONS = [
   ]),
 ].sort();
 
+/**
+ * With Sentinel, the apps that use Redis also ask the Sentinels, and the set talks to itself
+ * (replication, Sentinels watching nodes and each other) and to kube-dns (it finds its members
+ * by name).
+ */
+const SENTINEL_CONNECTIONS = [
+  ...SENTINEL_CLIENTS.map((app) => `${app} -> redis:sentinel/TCP`),
+  'redis -> redis:redis/TCP',
+  'redis -> redis:sentinel/TCP',
+  'redis -> kube-dns:dns/UDP',
+  'redis -> kube-dns:dns-tcp/TCP',
+];
+
 /** Where metrics are on, Prometheus scrapes every app pod too (and nothing else). */
 const expectedConnections = (directory: string) =>
   SCRAPED.has(directory)
@@ -102,7 +118,9 @@ const expectedConnections = (directory: string) =>
         ...EXPECTED_CONNECTIONS,
         ...APPS.map((app) => `prometheus -> ${app}:http/TCP`),
       ].sort()
-    : EXPECTED_CONNECTIONS;
+    : directory === REDIS_SENTINEL
+      ? [...EXPECTED_CONNECTIONS, ...SENTINEL_CONNECTIONS].sort()
+      : EXPECTED_CONNECTIONS;
 
 const REPLICAS: Record<string, number> = {
   auth: 2,
@@ -111,6 +129,9 @@ const REPLICAS: Record<string, number> = {
   'cart-legacy': 3,
   redis: 1,
 };
+/** One primary and two replicas, a Sentinel beside each. */
+const replicasOf = (directory: string) =>
+  directory === REDIS_SENTINEL ? { ...REPLICAS, redis: 3 } : REPLICAS;
 
 let rendered = new Map<string, KubernetesObject[]>();
 
@@ -153,7 +174,7 @@ describe.each(
           workload.replicas,
         ]),
       ),
-    ).toEqual(REPLICAS);
+    ).toEqual(replicasOf(directory));
   });
 
   it('probes routes that exist in HealthController', () => {

@@ -130,6 +130,11 @@ export async function buildPlatformImages(
     readFileSync(join(ROOT, 'k8s/base/redis/statefulset.yaml'), 'utf8'),
   );
   const redisServer = sh('sh', ['-c', 'command -v redis-server']).trim();
+  const redisCli = sh('sh', ['-c', 'command -v redis-cli']).trim();
+  const redisPrograms: Record<string, string> = {
+    [redisServer]: '/usr/local/bin/redis-server',
+    [redisCli]: '/usr/local/bin/redis-cli',
+  };
   const redisVersion =
     /v=(\S+)/.exec(sh(redisServer, ['--version']))?.[1] ?? 'unknown';
   const busybox = '/bin/busybox';
@@ -180,13 +185,21 @@ export async function buildPlatformImages(
     },
     {
       name: redis,
-      files: withLibraries(redisServer).map(([source, target]) => [
-        source,
-        target === redisServer ? '/usr/local/bin/redis-server' : target,
-      ]),
+      // As in the upstream alpine image: redis-server and redis-cli in /usr/local/bin, and a
+      // busybox shell (k8s/components/redis-sentinel's start and readiness scripts need both).
+      files: [
+        ...new Set(
+          [...withLibraries(redisServer), ...withLibraries(redisCli)].map(
+            ([path]) => path,
+          ),
+        ),
+      ]
+        .map((path): [string, string] => [path, redisPrograms[path] ?? path])
+        .concat([[busybox, '/bin/busybox']]),
+      run: [['/bin/busybox', '--install', '-s', '/bin']],
       environment: { PATH: '/usr/local/bin:/usr/bin:/bin' },
       command: ['redis-server'],
-      description: `Debian's redis-server ${redisVersion} standing in for ${redis} (no registry here)`,
+      description: `Debian's redis-server ${redisVersion} (with redis-cli and a busybox sh) standing in for ${redis} (no registry here)`,
     },
   ];
   for (const image of images) {

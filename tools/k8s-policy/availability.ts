@@ -9,14 +9,17 @@ import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 
 /**
- * Every Deployment has exactly one PodDisruptionBudget, and that budget still lets a drain evict
- * one pod at the declared replica count (a budget that allows nothing blocks node maintenance).
+ * Every Deployment, and every StatefulSet of more than one replica, has exactly one
+ * PodDisruptionBudget, and that budget still lets a drain evict one pod at the declared replica
+ * count (a budget that allows nothing blocks node maintenance). A one-replica StatefulSet (the
+ * base's Redis) has none to have: any budget would block every drain or protect nothing.
  */
 export function checkDisruptionBudgets(objects: KubernetesObject[]): string[] {
   const problems: string[] = [];
   const budgets = ofKind<PodDisruptionBudget>(objects, 'PodDisruptionBudget');
   for (const workload of workloadsOf(objects)) {
-    if (workload.object.kind !== 'Deployment') continue;
+    if (workload.object.kind !== 'Deployment' && workload.replicas <= 1)
+      continue;
     const where = nameOf(workload.object);
     const matching = budgets.filter((budget) =>
       selects(budget.spec?.selector, workload.template.metadata?.labels),

@@ -15,6 +15,7 @@ export * from './names';
 export * from './network';
 export * from './objects';
 export * from './probes';
+export * from './redis-sentinel';
 export * from './rendering';
 export * from './resources';
 export * from './routing';
