@@ -16,6 +16,7 @@ import type {
 } from '../lab/local-stack';
 import { DemoUser } from './demo-user';
 import { PerSecondCounter } from './per-second-counter';
+import { RedisWatch } from './redis-watch';
 import { MAX_VIRTUAL_USERS, VirtualUserLoad } from './virtual-user-load';
 
 /** The most replicas the dashboard's "Scale out" asks for (the lab API takes up to 20). */
@@ -82,7 +83,7 @@ export function accountsOf(users: string): [Account, Account] {
 
 /**
  * The live lab dashboard: the page (`GET /_lab/ui`), its server-sent events (`GET /_lab/events`:
- * pods, per-app successes and failures per second, the "you" panel) and its actions
+ * pods, per-app successes and failures per second, Redis roles and failovers, the "you" panel) and its actions
  * (`POST /_lab/kills`, `POST /_lab/deploys {app}` (a rollout restart), `POST /_lab/scales {app,
  * replicas}`, `PUT /_lab/load`, `POST /_lab/you/reset`, `POST /_lab/you/logout`). Pods, kills, deploys and scales go through the
  * cluster driver; the virtual users and the demo user live here, in the lab process. Nothing runs
@@ -94,6 +95,8 @@ export class Dashboard implements LabExtension {
   private readonly podTraffic = new PerSecondCounter(5);
   private readonly load: VirtualUserLoad;
   private readonly you: DemoUser;
+  /** The Redis column: each node's role, each Sentinel's primary, the failovers seen. */
+  private readonly redis: RedisWatch;
   private readonly stopListening?: () => void;
   private virtualUsers: number;
   private timer?: NodeJS.Timeout;
@@ -116,6 +119,7 @@ export class Dashboard implements LabExtension {
         if (!options.podTraffic && pod) this.podTraffic.record(pod, status);
       },
     );
+    this.redis = new RedisWatch(options.driver);
     this.stopListening = options.podTraffic?.((_app, pod, status) =>
       this.podTraffic.record(pod, status),
     );
@@ -145,6 +149,7 @@ export class Dashboard implements LabExtension {
     for (const client of this.clients) client.end();
     this.clients.clear();
     await this.load.stop();
+    await this.redis.stop();
     this.you.close();
   }
 
@@ -372,10 +377,14 @@ export class Dashboard implements LabExtension {
     this.clients.add(response);
     response.once('close', () => {
       this.clients.delete(response);
-      if (this.clients.size === 0) this.load.setUsers(0);
+      if (this.clients.size === 0) {
+        this.load.setUsers(0);
+        void this.redis.stop();
+      }
     });
     if (this.clients.size === 1) {
       this.load.setUsers(this.virtualUsers);
+      this.redis.start();
       this.schedule(0);
     }
   }
@@ -424,6 +433,7 @@ export class Dashboard implements LabExtension {
       podsError,
       traffic: traffic.counts,
       load: this.loadView(),
+      redis: this.redis.view,
       you: this.you.view,
     });
     for (const client of this.clients)

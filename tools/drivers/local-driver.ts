@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalStack, type LocalStackOptions } from '../lab/local-stack';
 import type { ClusterDriver, PodSummary } from './cluster-driver';
+import {
+  askRedisTopology,
+  type AddressedPod,
+  type RedisTopology,
+} from './redis-topology';
 
 /** The local stack through its lab API: a stack it boots itself, or one already running. */
 export class LocalDriver implements ClusterDriver {
@@ -95,6 +100,19 @@ export class LocalDriver implements ClusterDriver {
       }),
     );
     return scraped.filter(({ text }) => text);
+  }
+
+  /**
+   * Asks every redis and sentinel pod itself, on loopback (where the stack's pods listen): only
+   * for a lab on this machine, so a port never names somebody else's Redis.
+   */
+  async redisTopology(): Promise<RedisTopology> {
+    const host = new URL(this.baseUrl).hostname;
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
+      throw new Error(
+        `the lab at ${host} is not on this machine: its Redis pods listen on its loopback`,
+      );
+    return askRedisTopology((await this.listPods()) as AddressedPod[]);
   }
 
   async rolloutRestart(app: string): Promise<void> {
