@@ -158,6 +158,35 @@ describe('the dashboard routes (against a fake cluster)', () => {
     expect(cluster.scaled).toEqual([['order', 1]]);
   });
 
+  it('says the Redis roles are unknown when the driver cannot ask the nodes (a k8s driver), rather than guessing', async () => {
+    const controller = new AbortController();
+    const events = await fetch(`${url}/_lab/events`, {
+      signal: controller.signal,
+    });
+    const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!/event: state\ndata: .*\n\n/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+    controller.abort();
+    const state = JSON.parse(
+      /event: state\ndata: (.*)\n\n/.exec(text)?.[1] ?? '{}',
+    ) as { redis: Record<string, unknown>; pods: Array<{ name: string }> };
+    expect(state.pods.map((one) => one.name)).toContain('redis-0');
+    expect(state.redis).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(
+        /^the k8s driver cannot ask the Redis pods for their roles/,
+      ),
+      nodes: [],
+      sentinels: [],
+      failovers: [],
+    });
+    expect(state.redis.primary).toBeUndefined();
+  });
+
   it('takes a load setting with no page open without starting any user', async () => {
     const response = await fetch(`${url}/_lab/load`, {
       method: 'PUT',

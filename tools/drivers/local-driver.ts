@@ -3,6 +3,7 @@ import { LocalStack, type LocalStackOptions } from '../lab/local-stack';
 import type { ClusterDriver, PodSummary } from './cluster-driver';
 import {
   askRedisTopology,
+  RedisAsker,
   type AddressedPod,
   type RedisTopology,
 } from './redis-topology';
@@ -10,6 +11,7 @@ import {
 /** The local stack through its lab API: a stack it boots itself, or one already running. */
 export class LocalDriver implements ClusterDriver {
   readonly target = 'local';
+  private readonly redisAsker = new RedisAsker();
 
   private constructor(
     readonly baseUrl: string,
@@ -112,7 +114,10 @@ export class LocalDriver implements ClusterDriver {
       throw new Error(
         `the lab at ${host} is not on this machine: its Redis pods listen on its loopback`,
       );
-    return askRedisTopology((await this.listPods()) as AddressedPod[]);
+    return askRedisTopology(
+      (await this.listPods()) as AddressedPod[],
+      this.redisAsker,
+    );
   }
 
   async rolloutRestart(app: string): Promise<void> {
@@ -136,6 +141,7 @@ export class LocalDriver implements ClusterDriver {
   }
 
   async close(): Promise<void> {
+    this.redisAsker.close();
     await this.stack?.stop();
   }
 

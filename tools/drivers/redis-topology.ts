@@ -1,4 +1,4 @@
-import { redisCommand } from '../lab/redis-command';
+import { createClient } from 'redis';
 
 /** One Redis node as it answered `ROLE` itself (or did not answer). */
 export interface RedisNodeRole {
@@ -38,6 +38,95 @@ export interface AddressedPod {
 const NAME_BY_PORT = (pods: AddressedPod[]) =>
   new Map(pods.map((pod) => [String(pod.port), pod.name]));
 
+type Client = ReturnType<typeof createClient>;
+
+/** Connections kept this long after the last question, then closed (nothing left open). */
+const IDLE_MS = 3000;
+
+/**
+ * Commands to Redis nodes and Sentinels on 127.0.0.1 over one kept connection per port: asked
+ * four times a second, a connection per command would cost more than the command (hundreds of
+ * ms on a busy machine, which is the failover's resolution). A connection that fails or does
+ * not answer in time is dropped, the next question dials again; idle ones close themselves.
+ */
+export class RedisAsker {
+  private readonly clients = new Map<number, Promise<Client>>();
+  private idle?: NodeJS.Timeout;
+
+  async ask(port: number, args: string[], timeoutMs: number): Promise<unknown> {
+    this.keepAlive();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    const once = async () => {
+      const client = await Promise.race([
+        this.client(port, timeoutMs),
+        timeout,
+      ]);
+      return await Promise.race([client.sendCommand(args), timeout]);
+    };
+    const kept = this.clients.has(port);
+    try {
+      return await once().catch((error: Error) => {
+        // A kept connection the node closed (a Sentinel reconfiguring it kills its clients):
+        // dial once more before saying the node does not answer.
+        this.drop(port);
+        if (!kept || /^no answer/.test(error.message)) throw error;
+        return once();
+      });
+    } catch (error) {
+      this.drop(port);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    clearTimeout(this.idle);
+    for (const port of [...this.clients.keys()]) this.drop(port);
+  }
+
+  private client(port: number, timeoutMs: number): Promise<Client> {
+    let client = this.clients.get(port);
+    if (!client) {
+      const created = createClient({
+        socket: {
+          host: '127.0.0.1',
+          port,
+          connectTimeout: timeoutMs,
+          reconnectStrategy: false,
+        },
+      });
+      created.on('error', () => undefined);
+      // A node that dies closes the socket: forget the client, the next look dials again.
+      created.on('end', () => {
+        if (this.clients.get(port) === client) this.clients.delete(port);
+      });
+      client = created.connect().then(() => created);
+      client.catch(() => undefined);
+      this.clients.set(port, client);
+    }
+    return client;
+  }
+
+  private drop(port: number): void {
+    const client = this.clients.get(port);
+    this.clients.delete(port);
+    void client?.then((open) => open.destroy()).catch(() => undefined);
+  }
+
+  private keepAlive(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.close(), IDLE_MS);
+    this.idle.unref();
+  }
+}
+
 /**
  * Asks each `redis` pod `ROLE` and each `sentinel` pod whom it names primary, on 127.0.0.1 (the
  * local stack's pods listen on loopback, each on its own port). A node or Sentinel that does
@@ -45,14 +134,15 @@ const NAME_BY_PORT = (pods: AddressedPod[]) =>
  */
 export async function askRedisTopology(
   pods: AddressedPod[],
-  timeoutMs = 500,
+  asker: RedisAsker,
+  timeoutMs = 1000,
 ): Promise<RedisTopology> {
   const redis = pods.filter((pod) => pod.app === 'redis');
   const sentinel = pods.filter((pod) => pod.app === 'sentinel');
   const nameOf = NAME_BY_PORT(redis);
   const ask = (pod: AddressedPod, args: string[]) =>
     pod.port && pod.status !== 'Terminating'
-      ? redisCommand(pod.port, args, timeoutMs).catch(() => undefined)
+      ? asker.ask(pod.port, args, timeoutMs).catch(() => undefined)
       : Promise.resolve(undefined);
 
   const nodes = await Promise.all(
