@@ -39,6 +39,20 @@ const cardsOf = (page: Page): Promise<Card[]> =>
     })),
   );
 
+/** `page.waitForFunction`, failing with what the Redis column showed instead. */
+async function until<T>(page: Page, waiting: Promise<T>): Promise<T> {
+  try {
+    return await waiting;
+  } catch (error) {
+    const shown = await page.textContent(COLUMN).catch(() => 'no Redis column');
+    const log = await page.textContent('#activity').catch(() => '');
+    throw new Error(
+      `${(error as Error).message}\nThe Redis column showed: ${shown}\nWhat just happened: ${log}`,
+      { cause: error },
+    );
+  }
+}
+
 /** The role each node gives itself, asked here on its own port (not through the dashboard). */
 async function ownRoles(stack: LocalStack): Promise<Record<string, string>> {
   const pods = stack.supervisor
@@ -83,24 +97,29 @@ describe('the lab dashboard Redis column (LAB_REDIS=sentinel)', () => {
     await page.goto(`${stack.url}/_lab/ui`);
 
     // Every node has answered ROLE, every Sentinel names a primary.
-    await page.waitForFunction(
-      (column) => {
-        const cards = [...document.querySelectorAll(`${column} .pod`)];
-        const roles = cards.map((card) => card.getAttribute('data-redis-role'));
-        return (
-          cards.length === 6 &&
-          roles.filter((role) => role === 'primary').length === 1 &&
-          roles.filter((role) => role === 'replica').length === 2 &&
-          roles.filter((role) => role === 'sentinel').length === 3 &&
-          cards.every(
-            (card) =>
-              card.getAttribute('data-app') !== 'sentinel' ||
-              card.getAttribute('data-names'),
-          )
-        );
-      },
-      COLUMN,
-      { timeout: 20_000 },
+    await until(
+      page,
+      page.waitForFunction(
+        (column) => {
+          const cards = [...document.querySelectorAll(`${column} .pod`)];
+          const roles = cards.map((card) =>
+            card.getAttribute('data-redis-role'),
+          );
+          return (
+            cards.length === 6 &&
+            roles.filter((role) => role === 'primary').length === 1 &&
+            roles.filter((role) => role === 'replica').length === 2 &&
+            roles.filter((role) => role === 'sentinel').length === 3 &&
+            cards.every(
+              (card) =>
+                card.getAttribute('data-app') !== 'sentinel' ||
+                card.getAttribute('data-names'),
+            )
+          );
+        },
+        COLUMN,
+        { timeout: 20_000 },
+      ),
     );
     const before = await cardsOf(page);
     expect(
@@ -145,21 +164,24 @@ describe('the lab dashboard Redis column (LAB_REDIS=sentinel)', () => {
     await LocalDriver.attach(stack.url).killProcess(oldPrimary);
     const killedAt = Date.now();
 
-    await page.waitForFunction(
-      ({ column, old }) => {
-        const cards = [...document.querySelectorAll(`${column} .pod`)];
-        const primary = cards.filter(
-          (card) => card.getAttribute('data-redis-role') === 'primary',
-        );
-        return (
-          primary.length === 1 &&
-          primary[0].getAttribute('data-pod-name') !== old &&
-          primary[0].classList.contains('promoted') &&
-          !!document.querySelector('#activity [data-event="failover"]')
-        );
-      },
-      { column: COLUMN, old: oldPrimary },
-      { timeout: FAILOVER_BOUND_MS },
+    await until(
+      page,
+      page.waitForFunction(
+        ({ column, old }) => {
+          const cards = [...document.querySelectorAll(`${column} .pod`)];
+          const primary = cards.filter(
+            (card) => card.getAttribute('data-redis-role') === 'primary',
+          );
+          return (
+            primary.length === 1 &&
+            primary[0].getAttribute('data-pod-name') !== old &&
+            primary[0].classList.contains('promoted') &&
+            !!document.querySelector('#activity [data-event="failover"]')
+          );
+        },
+        { column: COLUMN, old: oldPrimary },
+        { timeout: FAILOVER_BOUND_MS },
+      ),
     );
     const shownAfterMs = Date.now() - killedAt;
     const after = await cardsOf(page);
@@ -211,20 +233,23 @@ describe('the lab dashboard Redis column (LAB_REDIS=sentinel)', () => {
     });
 
     // The old primary comes back (after its 5 s down) as a replica of the new one, on the page too.
-    await page.waitForFunction(
-      ({ column, old, primary }) => {
-        const card = document.querySelector(
-          `${column} .pod[data-pod-name="${old}"]`,
-        );
-        return (
-          card?.getAttribute('data-redis-role') === 'replica' &&
-          (
-            card.querySelector('[data-role=redis-role]')?.textContent ?? ''
-          ).startsWith(`Replica of ${primary} · link up`)
-        );
-      },
-      { column: COLUMN, old: oldPrimary, primary: newPrimary.name },
-      { timeout: 30_000 },
+    await until(
+      page,
+      page.waitForFunction(
+        ({ column, old, primary }) => {
+          const card = document.querySelector(
+            `${column} .pod[data-pod-name="${old}"]`,
+          );
+          return (
+            card?.getAttribute('data-redis-role') === 'replica' &&
+            (
+              card.querySelector('[data-role=redis-role]')?.textContent ?? ''
+            ).startsWith(`Replica of ${primary} · link up`)
+          );
+        },
+        { column: COLUMN, old: oldPrimary, primary: newPrimary.name },
+        { timeout: 30_000 },
+      ),
     );
     await page.close();
   }, 120_000);
