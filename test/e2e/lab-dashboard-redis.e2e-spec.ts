@@ -4,7 +4,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Dashboard } from '../../tools/dashboard/dashboard';
-import { LocalDriver } from '../../tools/drivers/local-driver';
 import { LocalStack } from '../../tools/lab/local-stack';
 import type { PodInfo } from '../../tools/lab/pod';
 import { redisInfo } from '../../tools/lab/redis-command';
@@ -160,8 +159,13 @@ describe('the lab dashboard Redis column (LAB_REDIS=sentinel)', () => {
       `★ Primary ${oldPrimary} · 2/2 replicas linked to it · 3/3 Sentinels name it`,
     );
 
-    // SIGKILL the primary's process, its pid from the lab API (the stack holds it down 5 s).
-    await LocalDriver.attach(stack.url).killProcess(oldPrimary);
+    // kill -9 of the primary's process, from its card: the dashboard asks the driver, which
+    // takes the pid from the lab API (as the experiment's redis-primary-kill does); the stack
+    // holds a dead primary down 5 s, long enough for the Sentinels.
+    const restartsBefore = stack.supervisor.find(oldPrimary)?.info().restarts;
+    await page.click(
+      `${COLUMN} .pod[data-pod-name="${oldPrimary}"] button[data-role=crash]`,
+    );
     const killedAt = Date.now();
 
     await until(
@@ -251,6 +255,10 @@ describe('the lab dashboard Redis column (LAB_REDIS=sentinel)', () => {
         { column: COLUMN, old: oldPrimary, primary: newPrimary.name },
         { timeout: 45_000 },
       ),
+    );
+    // A process kill, restarted in place (not a pod deleted and recreated).
+    expect(stack.supervisor.find(oldPrimary)?.info().restarts).toBe(
+      (restartsBefore ?? 0) + 1,
     );
     await page.close();
   }, 120_000);

@@ -47,7 +47,10 @@ class FakeCluster implements ClusterDriver {
   async scale(app: string, replicas: number) {
     this.scaled.push([app, replicas]);
   }
-  async killProcess() {}
+  readonly crashed: string[] = [];
+  async killProcess(name: string) {
+    this.crashed.push(name);
+  }
   async waitReady() {
     return 0;
   }
@@ -119,6 +122,31 @@ describe('the dashboard routes (against a fake cluster)', () => {
       error: 'Not Found',
       message: 'no running pod "auth-a"',
     });
+  });
+
+  it('kills the process of one pod with "process": true (kill -9, restarted in place), and refuses it otherwise', async () => {
+    const response = await post('/_lab/kills', {
+      pod: 'redis-0',
+      grace: 0,
+      process: true,
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({
+      killed: ['redis-0'],
+      grace: 0,
+      process: true,
+    });
+    expect(cluster.crashed).toEqual(['redis-0']);
+    expect(cluster.deleted).toEqual([]);
+    for (const body of [
+      { pod: 'redis-0', grace: 10, process: true },
+      { pod: 'redis-0', grace: 0, process: 'yes' },
+      { oneOfEach: true, grace: 0, process: true },
+    ]) {
+      const refused = await post('/_lab/kills', body);
+      expect({ body, status: refused.status }).toEqual({ body, status: 400 });
+    }
+    expect(cluster.crashed).toEqual(['redis-0']);
   });
 
   it('"Deploy a new version" and "Scale in" go through the driver, for the story\'s Deployments only', async () => {

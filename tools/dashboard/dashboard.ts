@@ -84,7 +84,7 @@ export function accountsOf(users: string): [Account, Account] {
 /**
  * The live lab dashboard: the page (`GET /_lab/ui`), its server-sent events (`GET /_lab/events`:
  * pods, per-app successes and failures per second, Redis roles and failovers, the "you" panel) and its actions
- * (`POST /_lab/kills`, `POST /_lab/deploys {app}` (a rollout restart), `POST /_lab/scales {app,
+ * (`POST /_lab/kills` (`process: true`: kill -9 of the pod's process, restarted in place), `POST /_lab/deploys {app}` (a rollout restart), `POST /_lab/scales {app,
  * replicas}`, `PUT /_lab/load`, `POST /_lab/you/reset`, `POST /_lab/you/logout`). Pods, kills, deploys and scales go through the
  * cluster driver; the virtual users and the demo user live here, in the lab process. Nothing runs
  * until a page is open.
@@ -316,7 +316,7 @@ export class Dashboard implements LabExtension {
   }
 
   private async kill(response: ServerResponse, body: Record<string, unknown>) {
-    const { pod, oneOfEach, grace } = body;
+    const { pod, oneOfEach, grace, process: processOnly } = body;
     if (
       typeof grace !== 'number' ||
       !Number.isInteger(grace) ||
@@ -334,6 +334,14 @@ export class Dashboard implements LabExtension {
         'say which: {"pod": "<name>", "grace": n} or {"oneOfEach": true, "grace": n}',
       );
     }
+    if (
+      processOnly !== undefined &&
+      (processOnly !== true || grace !== 0 || typeof pod !== 'string')
+    )
+      throw new LabHttpError(
+        400,
+        '"process": true kills the process of one pod (kill -9, restarted in place): {"pod": "<name>", "grace": 0, "process": true}',
+      );
     const pods = await this.options.driver.listPods();
     const running = pods.filter((candidate) => candidate.status === 'Running');
     const victims =
@@ -349,12 +357,15 @@ export class Dashboard implements LabExtension {
       throw new LabHttpError(404, `no running pod "${pod}"`);
     await Promise.all(
       victims.map((victim) =>
-        this.options.driver.deletePod(victim.name, grace),
+        processOnly
+          ? this.options.driver.killProcess(victim.name)
+          : this.options.driver.deletePod(victim.name, grace),
       ),
     );
     send(response, 202, {
       killed: victims.map((victim) => victim.name),
       grace,
+      ...(processOnly ? { process: true } : {}),
     });
   }
 

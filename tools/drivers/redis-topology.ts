@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { redisCommand } from '../lab/redis-command';
 
 /** One Redis node as it answered `ROLE` itself (or did not answer). */
 export interface RedisNodeRole {
@@ -47,7 +48,8 @@ const IDLE_MS = 3000;
  * Commands to Redis nodes and Sentinels on 127.0.0.1 over one kept connection per port: asked
  * four times a second, a connection per command would cost more than the command (hundreds of
  * ms on a busy machine, which is the failover's resolution). A connection that fails or does
- * not answer in time is dropped, the next question dials again; idle ones close themselves.
+ * not answer in time is dropped and the question asked again on a fresh one (only that one's
+ * failure means "not answering"); idle connections close themselves.
  */
 export class RedisAsker {
   private readonly clients = new Map<number, Promise<Client>>();
@@ -69,18 +71,20 @@ export class RedisAsker {
       ]);
       return await Promise.race([client.sendCommand(args), timeout]);
     };
-    const kept = this.clients.has(port);
     try {
-      return await once().catch((error: Error) => {
-        // A kept connection the node closed (a Sentinel reconfiguring it kills its clients):
-        // dial once more before saying the node does not answer.
-        this.drop(port);
-        if (!kept || /^no answer/.test(error.message)) throw error;
-        return once();
-      });
-    } catch (error) {
+      return await once();
+    } catch {
+      // A kept connection the node closed (a Sentinel reconfiguring it kills its clients) or
+      // that went bad: ask once more on a connection of its own before saying it does not answer.
       this.drop(port);
-      throw error;
+      clearTimeout(timer);
+      const again = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      return await Promise.race([redisCommand(port, args, timeoutMs), again]);
     } finally {
       clearTimeout(timer);
     }

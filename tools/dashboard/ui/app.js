@@ -107,6 +107,14 @@
     });
   }
 
+  /** kill -9 of a Redis node's process: restarted in place, as a crash is (a primary stays down long enough for the Sentinels). */
+  function crash(button, pod) {
+    return act(button, async () => {
+      await call('POST', '/_lab/kills', { pod, grace: 0, process: true });
+      return `Killed the process of ${pod} (kill -9): it restarts in place.`;
+    });
+  }
+
   function kill(button, pod, grace) {
     return act(button, async () => {
       await call('POST', '/_lab/kills', { pod, grace });
@@ -286,6 +294,22 @@
       kill(graceful, pod.name, GRACEFUL_SECONDS),
     );
     sigkill.addEventListener('click', () => kill(sigkill, pod.name, 0));
+    // A deleted StatefulSet pod is back at once under its name: for a failover, crash the process.
+    let crashButton;
+    if (pod.app === 'redis') {
+      crashButton = el(
+        'button',
+        {
+          type: 'button',
+          class: 'danger',
+          'aria-label': `Kill the process of ${pod.name} (kill -9, restarted in place)`,
+          'data-role': 'crash',
+        },
+        el('span', { 'aria-hidden': 'true' }, '✖ '),
+        'kill -9',
+      );
+      crashButton.addEventListener('click', () => crash(crashButton, pod.name));
+    }
     const field = (label, role) =>
       el('div', {}, el('dt', {}, label), el('dd', { 'data-role': role }, ''));
     return el(
@@ -304,7 +328,7 @@
       pod.app === 'redis' || pod.app === 'sentinel'
         ? el('p', { class: 'redis-role', 'data-role': 'redis-role' }, '')
         : undefined,
-      el('div', { class: 'actions' }, graceful, sigkill),
+      el('div', { class: 'actions' }, graceful, sigkill, crashButton),
     );
   }
 
