@@ -64,12 +64,15 @@ export class RedisAsker {
         timeoutMs,
       );
     });
+    // What loses a race still settles later: marked handled, it cannot become an unhandled
+    // rejection (a command cut off by the destroy of its timed-out connection).
+    const within = <T>(work: Promise<T>, limit: Promise<never>) => {
+      work.catch(() => undefined);
+      return Promise.race([work, limit]);
+    };
     const once = async () => {
-      const client = await Promise.race([
-        this.client(port, timeoutMs),
-        timeout,
-      ]);
-      return await Promise.race([client.sendCommand(args), timeout]);
+      const client = await within(this.client(port, timeoutMs), timeout);
+      return await within(client.sendCommand(args), timeout);
     };
     try {
       return await once();
@@ -84,7 +87,7 @@ export class RedisAsker {
           timeoutMs,
         );
       });
-      return await Promise.race([redisCommand(port, args, timeoutMs), again]);
+      return await within(redisCommand(port, args, timeoutMs), again);
     } finally {
       clearTimeout(timer);
     }
