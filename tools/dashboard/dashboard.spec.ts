@@ -47,7 +47,10 @@ class FakeCluster implements ClusterDriver {
   async scale(app: string, replicas: number) {
     this.scaled.push([app, replicas]);
   }
-  async killProcess() {}
+  readonly crashed: string[] = [];
+  async killProcess(name: string) {
+    this.crashed.push(name);
+  }
   async waitReady() {
     return 0;
   }
@@ -121,6 +124,31 @@ describe('the dashboard routes (against a fake cluster)', () => {
     });
   });
 
+  it('kills the process of one pod with "process": true (kill -9, restarted in place), and refuses it otherwise', async () => {
+    const response = await post('/_lab/kills', {
+      pod: 'redis-0',
+      grace: 0,
+      process: true,
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({
+      killed: ['redis-0'],
+      grace: 0,
+      process: true,
+    });
+    expect(cluster.crashed).toEqual(['redis-0']);
+    expect(cluster.deleted).toEqual([]);
+    for (const body of [
+      { pod: 'redis-0', grace: 10, process: true },
+      { pod: 'redis-0', grace: 0, process: 'yes' },
+      { oneOfEach: true, grace: 0, process: true },
+    ]) {
+      const refused = await post('/_lab/kills', body);
+      expect({ body, status: refused.status }).toEqual({ body, status: 400 });
+    }
+    expect(cluster.crashed).toEqual(['redis-0']);
+  });
+
   it('"Deploy a new version" and "Scale in" go through the driver, for the story\'s Deployments only', async () => {
     expect((await post('/_lab/deploys', { app: 'cart-legacy' })).status).toBe(
       202,
@@ -156,6 +184,35 @@ describe('the dashboard routes (against a fake cluster)', () => {
     expect(plain.status).toBe(415);
     expect(cluster.restarted).toEqual(['cart-legacy']);
     expect(cluster.scaled).toEqual([['order', 1]]);
+  });
+
+  it('says the Redis roles are unknown when the driver cannot ask the nodes (a k8s driver), rather than guessing', async () => {
+    const controller = new AbortController();
+    const events = await fetch(`${url}/_lab/events`, {
+      signal: controller.signal,
+    });
+    const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!/event: state\ndata: .*\n\n/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+    controller.abort();
+    const state = JSON.parse(
+      /event: state\ndata: (.*)\n\n/.exec(text)?.[1] ?? '{}',
+    ) as { redis: Record<string, unknown>; pods: Array<{ name: string }> };
+    expect(state.pods.map((one) => one.name)).toContain('redis-0');
+    expect(state.redis).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(
+        /^the k8s driver cannot ask the Redis pods for their roles/,
+      ),
+      nodes: [],
+      sentinels: [],
+      failovers: [],
+    });
+    expect(state.redis.primary).toBeUndefined();
   });
 
   it('takes a load setting with no page open without starting any user', async () => {

@@ -16,6 +16,7 @@ import type {
 } from '../lab/local-stack';
 import { DemoUser } from './demo-user';
 import { PerSecondCounter } from './per-second-counter';
+import { RedisWatch } from './redis-watch';
 import { MAX_VIRTUAL_USERS, VirtualUserLoad } from './virtual-user-load';
 
 /** The most replicas the dashboard's "Scale out" asks for (the lab API takes up to 20). */
@@ -82,8 +83,8 @@ export function accountsOf(users: string): [Account, Account] {
 
 /**
  * The live lab dashboard: the page (`GET /_lab/ui`), its server-sent events (`GET /_lab/events`:
- * pods, per-app successes and failures per second, the "you" panel) and its actions
- * (`POST /_lab/kills`, `POST /_lab/deploys {app}` (a rollout restart), `POST /_lab/scales {app,
+ * pods, per-app successes and failures per second, Redis roles and failovers, the "you" panel) and its actions
+ * (`POST /_lab/kills` (`process: true`: kill -9 of the pod's process, restarted in place), `POST /_lab/deploys {app}` (a rollout restart), `POST /_lab/scales {app,
  * replicas}`, `PUT /_lab/load`, `POST /_lab/you/reset`, `POST /_lab/you/logout`). Pods, kills, deploys and scales go through the
  * cluster driver; the virtual users and the demo user live here, in the lab process. Nothing runs
  * until a page is open.
@@ -94,6 +95,8 @@ export class Dashboard implements LabExtension {
   private readonly podTraffic = new PerSecondCounter(5);
   private readonly load: VirtualUserLoad;
   private readonly you: DemoUser;
+  /** The Redis column: each node's role, each Sentinel's primary, the failovers seen. */
+  private readonly redis: RedisWatch;
   private readonly stopListening?: () => void;
   private virtualUsers: number;
   private timer?: NodeJS.Timeout;
@@ -116,6 +119,7 @@ export class Dashboard implements LabExtension {
         if (!options.podTraffic && pod) this.podTraffic.record(pod, status);
       },
     );
+    this.redis = new RedisWatch(options.driver);
     this.stopListening = options.podTraffic?.((_app, pod, status) =>
       this.podTraffic.record(pod, status),
     );
@@ -145,6 +149,7 @@ export class Dashboard implements LabExtension {
     for (const client of this.clients) client.end();
     this.clients.clear();
     await this.load.stop();
+    await this.redis.stop();
     this.you.close();
   }
 
@@ -311,7 +316,7 @@ export class Dashboard implements LabExtension {
   }
 
   private async kill(response: ServerResponse, body: Record<string, unknown>) {
-    const { pod, oneOfEach, grace } = body;
+    const { pod, oneOfEach, grace, process: processOnly } = body;
     if (
       typeof grace !== 'number' ||
       !Number.isInteger(grace) ||
@@ -329,6 +334,14 @@ export class Dashboard implements LabExtension {
         'say which: {"pod": "<name>", "grace": n} or {"oneOfEach": true, "grace": n}',
       );
     }
+    if (
+      processOnly !== undefined &&
+      (processOnly !== true || grace !== 0 || typeof pod !== 'string')
+    )
+      throw new LabHttpError(
+        400,
+        '"process": true kills the process of one pod (kill -9, restarted in place): {"pod": "<name>", "grace": 0, "process": true}',
+      );
     const pods = await this.options.driver.listPods();
     const running = pods.filter((candidate) => candidate.status === 'Running');
     const victims =
@@ -344,12 +357,15 @@ export class Dashboard implements LabExtension {
       throw new LabHttpError(404, `no running pod "${pod}"`);
     await Promise.all(
       victims.map((victim) =>
-        this.options.driver.deletePod(victim.name, grace),
+        processOnly
+          ? this.options.driver.killProcess(victim.name)
+          : this.options.driver.deletePod(victim.name, grace),
       ),
     );
     send(response, 202, {
       killed: victims.map((victim) => victim.name),
       grace,
+      ...(processOnly ? { process: true } : {}),
     });
   }
 
@@ -372,10 +388,14 @@ export class Dashboard implements LabExtension {
     this.clients.add(response);
     response.once('close', () => {
       this.clients.delete(response);
-      if (this.clients.size === 0) this.load.setUsers(0);
+      if (this.clients.size === 0) {
+        this.load.setUsers(0);
+        void this.redis.stop();
+      }
     });
     if (this.clients.size === 1) {
       this.load.setUsers(this.virtualUsers);
+      this.redis.start();
       this.schedule(0);
     }
   }
@@ -424,6 +444,7 @@ export class Dashboard implements LabExtension {
       podsError,
       traffic: traffic.counts,
       load: this.loadView(),
+      redis: this.redis.view,
       you: this.you.view,
     });
     for (const client of this.clients)

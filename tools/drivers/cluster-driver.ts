@@ -1,3 +1,5 @@
+import type { RedisTopology } from './redis-topology';
+
 /** What a driver reports of a pod (the lab API's fields; a cluster driver fills what it can). */
 export interface PodSummary {
   name: string;
@@ -41,6 +43,12 @@ export interface ClusterDriver {
   rollingOut?(app: string): Promise<boolean>;
   /** `kubectl scale deployment/<app> --replicas=N` (the scale subresource on a cluster). */
   scale?(app: string, replicas: number): Promise<void>;
+  /**
+   * Each Redis node's role as the node itself answers `ROLE`, and whom each Sentinel names
+   * primary. Optional: a driver that cannot reach the nodes (a cluster without `kubectl exec`
+   * wired in) leaves it out, and the dashboard says the roles are unknown.
+   */
+  redisTopology?(): Promise<RedisTopology>;
   /** Resolves once `app` has `replicas` ready pods; returns how long that took. */
   waitReady(app: string, replicas: number, timeoutMs?: number): Promise<number>;
   close(): Promise<void>;

@@ -1,10 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalStack, type LocalStackOptions } from '../lab/local-stack';
 import type { ClusterDriver, PodSummary } from './cluster-driver';
+import {
+  askRedisTopology,
+  RedisAsker,
+  type AddressedPod,
+  type RedisTopology,
+} from './redis-topology';
 
 /** The local stack through its lab API: a stack it boots itself, or one already running. */
 export class LocalDriver implements ClusterDriver {
   readonly target = 'local';
+  private readonly redisAsker = new RedisAsker();
 
   private constructor(
     readonly baseUrl: string,
@@ -97,6 +104,22 @@ export class LocalDriver implements ClusterDriver {
     return scraped.filter(({ text }) => text);
   }
 
+  /**
+   * Asks every redis and sentinel pod itself, on loopback (where the stack's pods listen): only
+   * for a lab on this machine, so a port never names somebody else's Redis.
+   */
+  async redisTopology(): Promise<RedisTopology> {
+    const host = new URL(this.baseUrl).hostname;
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
+      throw new Error(
+        `the lab at ${host} is not on this machine: its Redis pods listen on its loopback`,
+      );
+    return askRedisTopology(
+      (await this.listPods()) as AddressedPod[],
+      this.redisAsker,
+    );
+  }
+
   async rolloutRestart(app: string): Promise<void> {
     await this.lab('POST', `apps/${encodeURIComponent(app)}/restart`, {});
   }
@@ -118,6 +141,7 @@ export class LocalDriver implements ClusterDriver {
   }
 
   async close(): Promise<void> {
+    this.redisAsker.close();
     await this.stack?.stop();
   }
 

@@ -5,12 +5,16 @@
   const CHART_SECONDS = 60;
   const GRACEFUL_SECONDS = 10;
   const NEW_POD_MS = 5000;
+  /** How long the new primary stays highlighted after a failover. */
+  const PROMOTED_MS = 15000;
 
   const pods = new Map(); // name → { card, pod }
   const columns = new Map(); // app → { section, list, summary, chart, data }
   let firstPods = true;
   let chartedApps = [];
   const carts = new Map(); // prefix → last state
+  let seenFailovers; // promotedAt of every failover already announced (after the first state)
+  let primaryDownSince; // the last "primary not answering" announced
 
   /** An element with attributes and children (strings become text nodes). */
   function el(tag, attributes = {}, ...children) {
@@ -41,9 +45,9 @@
   }
 
   /** A line in "What just happened" (a polite live region: screen readers hear it too). */
-  function announce(text) {
+  function announce(text, attributes = {}) {
     const log = document.getElementById('activity');
-    log.append(el('li', {}, `${clock(Date.now())} ${text}`));
+    log.append(el('li', attributes, `${clock(Date.now())} ${text}`));
     while (log.children.length > 30) log.firstElementChild.remove();
     log.scrollTop = log.scrollHeight;
   }
@@ -103,6 +107,14 @@
     });
   }
 
+  /** kill -9 of a Redis node's process: restarted in place, as a crash is (a primary stays down long enough for the Sentinels). */
+  function crash(button, pod) {
+    return act(button, async () => {
+      await call('POST', '/_lab/kills', { pod, grace: 0, process: true });
+      return `Killed the process of ${pod} (kill -9): it restarts in place.`;
+    });
+  }
+
   function kill(button, pod, grace) {
     return act(button, async () => {
       await call('POST', '/_lab/kills', { pod, grace });
@@ -136,7 +148,11 @@
     };
   }
 
+  /** Sentinels watch Redis: their cards go in the Redis column, under its nodes. */
+  const columnAppOf = (app) => (app === 'sentinel' ? 'redis' : app);
+
   function column(app) {
+    app = columnAppOf(app);
     let entry = columns.get(app);
     if (entry) return entry;
     const titleId = `app-${app}`;
@@ -172,6 +188,26 @@
       );
     }
     entry = { section, list, summary, chart: undefined, data: undefined };
+    if (app === 'redis') {
+      entry.topology = el(
+        'p',
+        { class: 'topology', 'data-role': 'topology', tabindex: '-1' },
+        'Asking each node for its role…',
+      );
+      entry.lastFailover = el(
+        'p',
+        { class: 'last-failover', 'data-role': 'last-failover', hidden: true },
+        '',
+      );
+      entry.sentinels = el('ul', { 'aria-label': 'sentinel pods' });
+      entry.sentinelBlock = el(
+        'div',
+        { class: 'sentinels', hidden: true },
+        el('h3', {}, 'Sentinels'),
+        entry.sentinels,
+      );
+      section.append(entry.topology, entry.lastFailover);
+    }
     if (chartedApps.includes(app)) {
       const holder = el('div', {
         class: 'chart',
@@ -192,6 +228,7 @@
       }).observe(holder);
     }
     section.append(list);
+    if (entry.sentinelBlock) section.append(entry.sentinelBlock);
     columns.set(app, entry);
     // Story order first (auth, order, cart, cart-legacy), anything else (redis) after.
     const container = document.getElementById('apps');
@@ -257,6 +294,22 @@
       kill(graceful, pod.name, GRACEFUL_SECONDS),
     );
     sigkill.addEventListener('click', () => kill(sigkill, pod.name, 0));
+    // A deleted StatefulSet pod is back at once under its name: for a failover, crash the process.
+    let crashButton;
+    if (pod.app === 'redis') {
+      crashButton = el(
+        'button',
+        {
+          type: 'button',
+          class: 'danger',
+          'aria-label': `Kill the process of ${pod.name} (kill -9, restarted in place)`,
+          'data-role': 'crash',
+        },
+        el('span', { 'aria-hidden': 'true' }, '✖ '),
+        'kill -9',
+      );
+      crashButton.addEventListener('click', () => crash(crashButton, pod.name));
+    }
     const field = (label, role) =>
       el('div', {}, el('dt', {}, label), el('dd', { 'data-role': role }, ''));
     return el(
@@ -272,7 +325,10 @@
         field('req/s', 'rate'),
       ),
       el('p', { class: 'holds', 'data-role': 'holds', hidden: true }, ''),
-      el('div', { class: 'actions' }, graceful, sigkill),
+      pod.app === 'redis' || pod.app === 'sentinel'
+        ? el('p', { class: 'redis-role', 'data-role': 'redis-role' }, '')
+        : undefined,
+      el('div', { class: 'actions' }, graceful, sigkill, crashButton),
     );
   }
 
@@ -314,7 +370,10 @@
       if (!known) {
         known = { card: podCard(pod), pod };
         pods.set(pod.name, known);
-        column(pod.app).list.append(known.card);
+        const entry = column(pod.app);
+        (pod.app === 'sentinel' ? entry.sentinels : entry.list).append(
+          known.card,
+        );
         if (!firstPods) {
           known.card.classList.add('new');
           setTimeout(() => known.card.classList.remove('new'), NEW_POD_MS);
@@ -340,6 +399,11 @@
       const mine = list.filter((pod) => pod.app === app);
       const ready = mine.filter((pod) => pod.ready).length;
       entry.summary.textContent = `${ready}/${mine.length} ready`;
+      if (app !== 'redis') continue;
+      const sentinels = list.filter((pod) => pod.app === 'sentinel');
+      entry.sentinelBlock.hidden = sentinels.length === 0;
+      if (sentinels.length > 0)
+        entry.summary.textContent += ` · Sentinels ${sentinels.filter((pod) => pod.ready).length}/${sentinels.length} ready`;
     }
     firstPods = false;
   }
@@ -526,6 +590,131 @@
     renderCarried(you.carried);
   }
 
+  // ---- Redis: each node's role, the Sentinels, the failovers -------------------------------
+
+  const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+  function roleText(node) {
+    if (node.role === 'primary')
+      return `★ Primary · ${node.replicas} replica${node.replicas === 1 ? '' : 's'} connected`;
+    if (node.role === 'replica')
+      return `Replica of ${node.replicaOf} · link ${node.linkUp ? 'up' : 'down'}`;
+    return '✖ Not answering ROLE';
+  }
+
+  function topologyText(view) {
+    if (!view.available) return `⚠ Roles unknown: ${view.reason}.`;
+    if (view.at === undefined) return 'Asking each node for its role…';
+    if (view.primaryDownSince !== undefined)
+      return `⚠ Primary ${view.primary} not answering for ${seconds(view.at - view.primaryDownSince)}: ${
+        view.sentinels.length > 0
+          ? 'the Sentinels have not promoted a replica yet'
+          : 'no Sentinel to promote a replica, Redis is down until it is back'
+      }.`;
+    if (!view.primary)
+      return view.sentinels.length > 0
+        ? '⚠ No primary: the Sentinels do not agree on one.'
+        : '⚠ No primary: no node answers as one.';
+    const replicas = view.nodes.filter((node) => node.role === 'replica');
+    const linked = replicas.filter(
+      (node) => node.linkUp && node.replicaOf === view.primary,
+    ).length;
+    const naming = view.sentinels.filter(
+      (sentinel) => sentinel.names === view.primary,
+    ).length;
+    return [
+      `★ Primary ${view.primary}`,
+      replicas.length === 0
+        ? 'no replicas'
+        : `${linked}/${replicas.length} replicas linked to it`,
+      view.sentinels.length === 0
+        ? 'no Sentinels (one Redis; LAB_REDIS=sentinel runs replicas)'
+        : `${naming}/${view.sentinels.length} Sentinels name it`,
+    ].join(' · ');
+  }
+
+  function renderRedis(view) {
+    const entry = columns.get('redis');
+    if (!view || !entry) return; // no Redis pod of the stack (REDIS_URL: somebody else's)
+    const nodes = new Map(view.nodes.map((node) => [node.pod, node]));
+    const sentinels = new Map(view.sentinels.map((one) => [one.pod, one]));
+    const latest = view.failovers[view.failovers.length - 1];
+    for (const { card, pod } of pods.values()) {
+      const line = card.querySelector('[data-role=redis-role]');
+      if (!line) continue;
+      card.toggleAttribute(
+        'data-named-primary',
+        view.available && pod.name === view.primary,
+      );
+      if (!view.available || view.at === undefined) {
+        card.dataset.redisRole = 'unknown';
+        line.textContent = view.available ? 'Role: asking…' : 'Role unknown';
+        card.classList.remove('promoted');
+        continue;
+      }
+      if (pod.app === 'sentinel') {
+        const sentinel = sentinels.get(pod.name);
+        card.dataset.redisRole = 'sentinel';
+        card.dataset.names = sentinel?.names ?? '';
+        line.textContent = sentinel?.reachable
+          ? `Names ${sentinel.names} primary`
+          : '✖ Not answering';
+        continue;
+      }
+      const node = nodes.get(pod.name);
+      card.dataset.redisRole = node?.role ?? 'unknown';
+      line.textContent = node ? roleText(node) : 'Role: not asked yet';
+      if (node?.role === 'primary' && view.primary && view.primary !== pod.name)
+        line.textContent += ` — yet the Sentinels name ${view.primary}`;
+      const promoted =
+        !!latest &&
+        latest.to === pod.name &&
+        node?.role === 'primary' &&
+        view.at - latest.promotedAt < PROMOTED_MS;
+      card.classList.toggle('promoted', promoted);
+      if (promoted)
+        line.textContent += ` — promoted ${seconds(latest.tookMs)} after ${latest.from} stopped answering`;
+    }
+
+    entry.topology.dataset.state = !view.available
+      ? 'unknown'
+      : view.primaryDownSince !== undefined || !view.primary
+        ? 'failing-over'
+        : 'ok';
+    entry.topology.textContent = topologyText(view);
+    entry.lastFailover.hidden = !latest;
+    entry.lastFailover.textContent = latest
+      ? `Last failover ${clock(latest.promotedAt)}: ${latest.from} → ${latest.to} in ${seconds(latest.tookMs)} (from the first look at which ${latest.from} no longer answered as primary to the first naming ${latest.to}; looked every ${view.pollMs} ms).`
+      : '';
+
+    // "What just happened": the primary going down, then the failover with the time it took.
+    if (
+      view.primaryDownSince !== undefined &&
+      view.primaryDownSince !== primaryDownSince
+    )
+      announce(
+        `Redis primary ${view.primary} stopped answering at ${clock(view.primaryDownSince)}: writes fail until ${view.sentinels.length > 0 ? 'the Sentinels promote a replica' : 'it is back'}.`,
+        { 'data-event': 'primary-down', 'data-pod': view.primary },
+      );
+    primaryDownSince = view.primaryDownSince;
+    if (seenFailovers === undefined)
+      seenFailovers = new Set(view.failovers.map((one) => one.promotedAt));
+    for (const failover of view.failovers) {
+      if (seenFailovers.has(failover.promotedAt)) continue;
+      seenFailovers.add(failover.promotedAt);
+      announce(
+        `⇄ Failover: ${failover.to} is the Redis primary, ${seconds(failover.tookMs)} after ${failover.from} stopped answering (${clock(failover.lostAt)} → ${clock(failover.promotedAt)}).`,
+        {
+          class: 'failover',
+          'data-event': 'failover',
+          'data-from': failover.from,
+          'data-to': failover.to,
+          'data-took-ms': failover.tookMs,
+        },
+      );
+    }
+  }
+
   // ---- Load ---------------------------------------------------------------------------------
 
   function renderLoad(load) {
@@ -551,6 +740,7 @@
       : '';
     renderYou(state.you);
     renderPods(state.pods, state.you);
+    renderRedis(state.redis);
     for (const app of chartedApps) {
       const entry = column(app);
       const tally = state.traffic[app] ?? { ok: 0, failed: 0 };
