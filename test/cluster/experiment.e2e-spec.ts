@@ -70,6 +70,7 @@ describe('npm run experiment -- --target k8s --quick', () => {
       'graceful-delete',
       'kill-all',
       'redis-kill',
+      'rollout',
       'scale-in',
     ]);
     expect(

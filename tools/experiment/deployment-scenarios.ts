@@ -405,8 +405,6 @@ export function deploymentScenarios(
       buildsCarts: true,
       disrupt: rollout,
       rows: rolloutRows,
-      notOnClusterYet:
-        'on the real cluster cart-legacy saw 28 of 2,128 requests fail (longest run 171 ms) while Traefik moved sticky users off the old pods',
     },
     {
       name: 'scale-in',
