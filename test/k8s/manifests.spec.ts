@@ -21,7 +21,6 @@ import {
   checkShutdownAndSpread,
   type NetworkEndpoint,
   workloadsOf,
-  copyOf,
   ensureDevSecrets,
   fromRoot,
   K8S_DIR,
@@ -32,6 +31,11 @@ import {
   schemaErrors,
   unknownFields,
 } from '../../tools/k8s-policy';
+import {
+  brokenCopy,
+  oneFinding,
+  type Mutation,
+} from '../support/broken-objects';
 
 /**
  * Offline verification of k8s/: every kustomization rendered by `kubectl kustomize`, validated
@@ -265,8 +269,6 @@ describe.each(
 
 // ---------------------------------------------------------------------------------------------
 
-type Mutation = (objects: KubernetesObject[]) => void;
-
 const find = (objects: KubernetesObject[], kind: string, name: string) => {
   const object = objects.find(
     (candidate) => candidate.kind === kind && candidate.metadata.name === name,
@@ -282,13 +284,8 @@ const envOf = (objects: KubernetesObject[], name: string) =>
   containerOf(objects, name).env as { name: string; value?: string }[];
 
 describe('deliberately broken manifests are caught by the same checks', () => {
-  const broken = (mutate: Mutation) => {
-    const objects = copyOf(rendered.get(DEV) ?? []);
-    mutate(objects);
-    return objects;
-  };
-  const one = (pattern: RegExp) =>
-    expect.arrayContaining([expect.stringMatching(pattern)]);
+  const broken = (mutate: Mutation) =>
+    brokenCopy(rendered.get(DEV) ?? [], mutate);
 
   it.each<
     [string, Mutation, (objects: KubernetesObject[]) => string[], RegExp]
@@ -546,7 +543,7 @@ describe('deliberately broken manifests are caught by the same checks', () => {
       /the entry point routes \/healthz, which exposes the health routes/,
     ],
   ])('%s', (_case, mutate, check, finding) => {
-    expect(check(broken(mutate))).toEqual(one(finding));
+    expect(check(broken(mutate))).toEqual(oneFinding(finding));
   });
 
   it('a missing default deny lets Redis open connections', () => {
@@ -583,12 +580,12 @@ describe('deliberately broken manifests are caught by the same checks', () => {
       join(__dirname, 'fixtures', 'overlay-without-namespace'),
     );
     expect(checkReferences(objects)).toEqual(
-      one(
+      oneFinding(
         /Deployment\/auth container auth: AUTH_USERS: key AUTH_USERS of Secret\/auth-users is not rendered/,
       ),
     );
     expect(checkReferences(objects)).toEqual(
-      one(
+      oneFinding(
         /Deployment\/auth volume signing-keys: Secret\/auth-signing-keys is not rendered/,
       ),
     );
@@ -596,13 +593,8 @@ describe('deliberately broken manifests are caught by the same checks', () => {
 });
 
 describe('deliberately broken scrape configuration is caught by the same checks', () => {
-  const broken = (mutate: Mutation) => {
-    const objects = copyOf(rendered.get(DEV_METRICS) ?? []);
-    mutate(objects);
-    return objects;
-  };
-  const one = (pattern: RegExp) =>
-    expect.arrayContaining([expect.stringMatching(pattern)]);
+  const broken = (mutate: Mutation) =>
+    brokenCopy(rendered.get(DEV_METRICS) ?? [], mutate);
   const monitor = (objects: KubernetesObject[]) =>
     find(objects, 'ServiceMonitor', 'apps');
   const scraping = (objects: KubernetesObject[]) =>
@@ -785,7 +777,7 @@ describe('deliberately broken scrape configuration is caught by the same checks'
       /Ingress\/what-survives: a default backend routes every unmatched path, \/metrics included/,
     ],
   ])('%s', (_case, mutate, check, finding) => {
-    expect(check(broken(mutate))).toEqual(one(finding));
+    expect(check(broken(mutate))).toEqual(oneFinding(finding));
   });
 
   it('a global prefix that swallows /metrics: 404 for Prometheus, public under /cart', () => {
@@ -805,17 +797,17 @@ describe('deliberately broken scrape configuration is caught by the same checks'
     };
     const objects = rendered.get(DEV_METRICS) ?? [];
     expect(checkMetricsNotPublic(objects, swallowed)).toEqual(
-      one(
+      oneFinding(
         /Ingress\/what-survives path \/cart \(Prefix\) routes \/cart\/metrics to cart, which serves its metrics there/,
       ),
     );
     expect(checkMetricsNotPublic(objects, swallowed)).toEqual(
-      one(
+      oneFinding(
         /path \/legacy-cart \(Prefix\) routes \/legacy-cart\/metrics to cart-legacy/,
       ),
     );
     expect(checkMetricsScraping(objects, swallowed, PROMETHEUS)).toEqual(
-      one(
+      oneFinding(
         /apps\/cart\/src\/main\.ts: the global prefix does not exclude \/metrics, so the app serves its metrics under the prefix/,
       ),
     );
@@ -826,7 +818,7 @@ describe('deliberately broken scrape configuration is caught by the same checks'
       join(__dirname, 'fixtures', 'metrics-wrong-port'),
     );
     expect(checkMetricsScraping(objects, facts, PROMETHEUS)).toEqual(
-      one(
+      oneFinding(
         /ServiceMonitor\/apps endpoints\[0\]: port "metrics" is not a port of Service\/order \(it has http\), so Prometheus finds no target there/,
       ),
     );

@@ -10,7 +10,6 @@ import {
   checkSecurity,
   checkRedisSentinel,
   codeFacts,
-  copyOf,
   ensureDevSecrets,
   K8S_DIR,
   type KubernetesObject,
@@ -18,6 +17,11 @@ import {
   parseYamlDocuments,
   renderKustomizations,
 } from '../../tools/k8s-policy';
+import {
+  brokenCopy,
+  oneFinding,
+  type Mutation,
+} from '../support/broken-objects';
 
 /**
  * k8s/overlays/redis-sentinel (dev + k8s/components/redis-sentinel), rendered by
@@ -163,16 +167,8 @@ describe('k8s/overlays/redis-sentinel', () => {
   });
 });
 
-type Mutation = (objects: KubernetesObject[]) => void;
-
 describe('a piece of the Sentinel set removed or bent is caught', () => {
-  const broken = (mutate: Mutation) => {
-    const objects = copyOf(overlay());
-    mutate(objects);
-    return objects;
-  };
-  const one = (pattern: RegExp) =>
-    expect.arrayContaining([expect.stringMatching(pattern)]);
+  const broken = (mutate: Mutation) => brokenCopy(overlay(), mutate);
 
   it.each<
     [string, Mutation, (objects: KubernetesObject[]) => string[], RegExp]
@@ -458,6 +454,6 @@ describe('a piece of the Sentinel set removed or bent is caught', () => {
       /StatefulSet\/redis container sentinel: SENTINEL_MASTER_NAME: key SENTINEL_NAME of ConfigMap\/redis-connection-\w+ is not rendered/,
     ],
   ])('%s', (_case, mutate, checkOf, finding) => {
-    expect(checkOf(broken(mutate))).toEqual(one(finding));
+    expect(checkOf(broken(mutate))).toEqual(oneFinding(finding));
   });
 });
