@@ -1,8 +1,6 @@
-import type { Type } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { routesOf } from '../../tools/k8s-policy/code-facts';
+import { codeFacts } from '../../tools/k8s-policy/code-facts';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -12,40 +10,33 @@ const DOCUMENTS = [
   ['README.md', '## Interfaces (summary; the contract is `docs/DESIGN.md`)'],
 ] as const;
 
-/** The cart runs under ROUTE_PREFIX (`/cart`, `/legacy-cart`); its documents write `{prefix}`. */
-const PREFIXED_APPS = new Set(['cart']);
-
 /**
- * Every route a controller of apps/ or libs/ declares, as `METHOD /path`: each exported class
- * with `@Controller` in a `*.controller.ts` file, its routes read as the manifest checks read
- * them (tools/k8s-policy/code-facts.ts).
+ * Every route an app serves, as `METHOD /path`, from the route list code-facts reads out of each
+ * app's module (the manifest checks read the same). The cart runs under ROUTE_PREFIX (`/cart`,
+ * `/legacy-cart`), which its documents write `{prefix}`, except for the routes its global prefix
+ * leaves out (health, metrics).
  */
 function declaredRoutes(): Map<string, string> {
-  const routes = new Map<string, string>();
-  const files = ['apps', 'libs'].flatMap((top) =>
-    readdirSync(join(ROOT, top), { recursive: true, encoding: 'utf8' })
-      .filter((path) => /^[^/]+\/src\/.*\.controller\.ts$/.test(path))
-      .map((path) => `${top}/${path}`),
-  );
-  for (const file of files.sort()) {
-    const app = /^apps\/([^/]+)\//.exec(file)?.[1];
-    const prefix = app && PREFIXED_APPS.has(app) ? '{prefix}' : '';
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const exported = require(join(ROOT, file)) as Record<string, unknown>;
-    for (const candidate of Object.values(exported)) {
-      if (
-        typeof candidate !== 'function' ||
-        Reflect.getMetadata(PATH_METADATA, candidate) === undefined
-      )
-        continue;
-      for (const { method, path, handler } of routesOf(candidate as Type))
-        routes.set(
-          `${method} ${prefix}${prefix && path === '/' ? '' : path}`,
-          `${file} (${candidate.name}.${handler})`,
-        );
+  const servedBy = new Map<string, { apps: string[]; where: string }>();
+  for (const facts of Object.values(codeFacts().apps))
+    for (const { method, path, handler, controller } of facts.routes) {
+      const prefixed =
+        facts.globalPrefixExclusions !== undefined &&
+        !facts.globalPrefixExclusions.includes(path);
+      const route = `${method} ${prefixed ? `{prefix}${path === '/' ? '' : path}` : path}`;
+      const entry = servedBy.get(route) ?? {
+        apps: [],
+        where: `${controller}.${handler}`,
+      };
+      entry.apps.push(facts.app);
+      servedBy.set(route, entry);
     }
-  }
-  return routes;
+  return new Map(
+    [...servedBy].map(([route, { apps, where }]) => [
+      route,
+      `${apps.join(', ')}: ${where}`,
+    ]),
+  );
 }
 
 /** The routes a document's section names: every `` `METHOD /path` `` between its heading and the next. */
@@ -91,8 +82,13 @@ describe('the interface list: docs/DESIGN.md and README.md ↔ the controllers',
   it('finds the routes in the controllers themselves', () => {
     // A floor, not the list: the list is whatever the controllers declare.
     expect(declared.size).toBeGreaterThan(10);
-    expect(declared.get('POST /orders')).toMatch(/^apps\/order\//);
-    expect(declared.get('DELETE {prefix}/items/:sku')).toMatch(/^apps\/cart\//);
+    expect(declared.get('POST /orders')).toBe('order: OrdersController.create');
+    expect(declared.get('DELETE {prefix}/items/:sku')).toMatch(
+      /^cart: CartController\./,
+    );
+    expect(declared.get('GET /metrics')).toBe(
+      'auth, order, cart: MetricsController.scrape',
+    );
   });
 
   it.each(DOCUMENTS)(

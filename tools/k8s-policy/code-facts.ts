@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import { relative } from 'node:path';
-import { RequestMethod, type Type } from '@nestjs/common';
+import { RequestMethod, type DynamicModule, type Type } from '@nestjs/common';
 import {
   METHOD_METADATA,
   MODULE_METADATA,
@@ -36,6 +36,11 @@ export interface AppFacts {
   environmentVariables: string[];
   /** Paths of the app's own controllers (health excluded: it is not routed); '' = at the prefix. */
   controllerPaths: string[];
+  /**
+   * Every route the app serves, its imported modules' controllers (health, metrics) included,
+   * before any global prefix; `controller` names the class that declares it.
+   */
+  routes: Array<DeclaredRoute & { controller: string }>;
   /** Routes the app's global prefix leaves out (undefined: the app sets no global prefix). */
   globalPrefixExclusions?: string[];
   /** `node <this>` starts the app: nest-cli.json's entry file inside the tsc output folder. */
@@ -97,14 +102,40 @@ export function getRoutesOf(controller: Type): Record<string, string> {
   );
 }
 
-function controllerPathsOf(module: Type): string[] {
-  const controllers = (Reflect.getMetadata(
-    MODULE_METADATA.CONTROLLERS,
-    module,
-  ) ?? []) as Type[];
-  return controllers.map((controller) =>
-    joinRoute(Reflect.getMetadata(PATH_METADATA, controller) as string),
-  );
+type ModuleEntry = Type | DynamicModule | Promise<DynamicModule>;
+
+const metadataOf = (key: string, module: Type): unknown[] =>
+  (Reflect.getMetadata(key, module) ?? []) as unknown[];
+
+/**
+ * The controllers a module declares itself (`own`) or through everything it imports, as Nest
+ * would mount them: module classes and dynamic modules (`forApp`, `optional`) followed down.
+ * A promised module (ConfigModule.forRoot) brings no controllers: it is skipped unopened, as is
+ * a forwardRef (its module is visited where it is imported directly).
+ */
+function controllersOf(module: Type, scope: 'own' | 'all'): Type[] {
+  const found = new Set<Type>();
+  const seen = new Set<unknown>();
+  const visit = (entry: ModuleEntry) => {
+    if (seen.has(entry) || entry instanceof Promise) return;
+    seen.add(entry);
+    const dynamic = typeof entry === 'function' ? undefined : entry;
+    const moduleClass = dynamic ? dynamic.module : (entry as Type);
+    if (!moduleClass) return;
+    for (const controller of [
+      ...metadataOf(MODULE_METADATA.CONTROLLERS, moduleClass),
+      ...(dynamic?.controllers ?? []),
+    ])
+      found.add(controller as Type);
+    if (scope === 'own') return;
+    for (const imported of [
+      ...metadataOf(MODULE_METADATA.IMPORTS, moduleClass),
+      ...(dynamic?.imports ?? []),
+    ])
+      visit(imported as ModuleEntry);
+  };
+  visit(module);
+  return [...found];
 }
 
 /** Top-level keys of an object schema, through refinements and transforms. */
@@ -131,7 +162,15 @@ function appFacts(
     image: `what-survives/${app}`,
     environmentSchema,
     environmentVariables: variableNamesOf(environmentSchema),
-    controllerPaths: controllerPathsOf(module),
+    controllerPaths: controllersOf(module, 'own').map((controller) =>
+      joinRoute(Reflect.getMetadata(PATH_METADATA, controller) as string),
+    ),
+    routes: controllersOf(module, 'all').flatMap((controller) =>
+      routesOf(controller).map((route) => ({
+        ...route,
+        controller: controller.name,
+      })),
+    ),
     globalPrefixExclusions: globalPrefixExclusions?.map((route) =>
       joinRoute(route),
     ),
