@@ -27,6 +27,8 @@ interface ReportRow {
     limitBytes: number;
   };
   restartedInPlace?: boolean;
+  othersRestarted?: string[];
+  observed: string;
 }
 
 interface Report {
@@ -167,5 +169,28 @@ describe('npm run experiment -- --scenario rollout,scale-in,oom', () => {
     expect(report.verdict).toBe('failed');
     expect(report.failedRows).toContain('rollout/order');
     expect(row(report, 'rollout', 'order').requests.failed).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('--sabotage bystander-crash: a pod the scenario did not disrupt restarts, and its row fails', async () => {
+    const { code, report } = await runExperiment([
+      '--quick',
+      '--scenario',
+      'crash',
+      '--sabotage',
+      'bystander-crash',
+    ]);
+    expect(validateReport(report)).toBe(true);
+    expect(code).toBe(1);
+    expect(report.verdict).toBe('failed');
+    for (const app of ['auth', 'order', 'cart', 'cart-legacy']) {
+      const crashed = row(report, 'crash', app);
+      // The scenario's own pod restarted in place as expected; the extra one is what fails.
+      expect(crashed.restartedInPlace).toBe(true);
+      expect(crashed.othersRestarted).toHaveLength(1);
+      expect(crashed.observed).toContain(
+        `pods not disrupted restarted too: ${crashed.othersRestarted?.[0]}`,
+      );
+      expect(report.failedRows).toContain(`crash/${app}`);
+    }
   }, 180_000);
 });

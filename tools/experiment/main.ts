@@ -5,7 +5,8 @@
  *
  *   npm run experiment -- [--quick] [--scenario delete-pod,crash,...] [--users 30]
  *                         [--target local|k8s] [--url http://127.0.0.1:8080] [--out reports]
- *                         [--sabotage redis-without-aof|auth-per-pod|rollout-all-unavailable]
+ *                         [--sabotage redis-without-aof|auth-per-pod|rollout-all-unavailable|
+ *                                     bystander-crash]
  *                         [--context C] [--namespace N]
  *                         [--kills 20]   (redis-primary-kill: SIGKILL the primary that many times)
  * ORDER_WAIT_REPLICAS / ORDER_WAIT_TIMEOUT_MS in the environment reach the redis-sentinel stack's
@@ -67,6 +68,7 @@ const SABOTAGES = [
   'redis-without-aof',
   'auth-per-pod',
   'rollout-all-unavailable',
+  'bystander-crash',
 ] as const;
 type Sabotage = (typeof SABOTAGES)[number];
 
@@ -281,6 +283,7 @@ async function main(): Promise<number> {
                 readyTimeoutMs: target === 'k8s' ? 90_000 : 30_000,
                 kills,
                 waitReplicas,
+                crashBystander: sabotage === 'bystander-crash',
                 progress,
               });
         rows.push(...result.rows);

@@ -83,6 +83,11 @@ export interface Observation {
     writesBackMs: number | null;
     lost: number;
   }>;
+  /**
+   * Disruption rows: pods of the row's app the scenario did not disrupt that restarted anyway
+   * (the row fails, whatever it expects).
+   */
+  othersRestarted?: string[];
   restartedInPlace?: boolean;
   replacedUnderNewName?: boolean;
   /** Probe rows (`logout`): what happened to a logged-out access token. */
@@ -103,8 +108,6 @@ export interface Observation {
     /** The limit this run enforced; a --quick run lowers the manifest's. */
     limitBytes: number;
     manifestLimitBytes: number;
-    /** The cart-legacy pods not flooded that restarted meanwhile (none, if the limit is sound). */
-    othersRestarted: string[];
     /** The highest RSS any of those reached under the users' load alone. */
     othersPeakRssBytes: number;
   };
